@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Tests start real servers (registry, git http-backend); two cores on CI.
+    maxWorkers: 2,
+    globalSetup: ['test/global-setup.ts'],
+  },
+})
