@@ -1,0 +1,45 @@
+/**
+ * What the worker needs from a registry, kept this small so the journal/worker core is tested on its own and the
+ * real OCI client (src/registry, the same engine `konflux-gitops release` uses) plugs in behind it.
+ */
+export interface RetagRequest {
+  readonly registry: string
+  /** `registry/path@sha256:…` */
+  readonly source: string
+  /** `registry/path` */
+  readonly repository: string
+  readonly tag: string
+  readonly digest: string
+}
+
+export interface RetagOutcome {
+  /** `moved`: the tag was PUT; `already`: a HEAD showed it already pointed at the digest, nothing written. */
+  readonly action: 'moved' | 'already'
+  /** What the tag pointed at before, when the registry told us. */
+  readonly fromDigest: string | null
+}
+
+export interface RetagExecutor {
+  retag(request: RetagRequest, signal: AbortSignal): Promise<RetagOutcome>
+  /** Readiness: can we reach this registry at all (any HTTP answer counts)? */
+  reachable(registry: string, signal: AbortSignal): Promise<boolean>
+  close?(): Promise<void>
+}
+
+/**
+ * An attempt that failed. `retryable` is false for answers that will not change by waiting (404 manifest unknown,
+ * 401/403 after auth, a digest mismatch we refuse to write); `retryAfterMs` carries the registry's Retry-After.
+ */
+export class RetagFailure extends Error {
+  readonly retryable: boolean
+  readonly retryAfterMs: number | undefined
+  readonly status: number | undefined
+
+  constructor(message: string, options: { retryable: boolean; retryAfterMs?: number; status?: number; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'RetagFailure'
+    this.retryable = options.retryable
+    this.retryAfterMs = options.retryAfterMs
+    this.status = options.status
+  }
+}

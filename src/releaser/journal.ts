@@ -1,0 +1,542 @@
+import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
+import { UserError } from '../cli/errors.js'
+
+/**
+ * The releaser's journal: one SQLite file in WAL mode under --state DIR. Every accepted Snapshot, every planned
+ * retag, every attempt and outcome, and what each tag points at. `synchronous=FULL` makes a commit durable before
+ * the webhook answers 202, so a crash at any instant loses nothing that was acknowledged.
+ */
+
+export type EventState = 'pending' | 'released' | 'failed'
+export type RetagState = 'pending' | 'moved' | 'already' | 'superseded' | 'failed'
+export const FINAL_RETAG_STATES: readonly RetagState[] = ['moved', 'already', 'superseded', 'failed']
+
+export interface PlannedRetag {
+  readonly component: string
+  /** `registry/path@sha256:…`: the image the Snapshot tested. */
+  readonly source: string
+  readonly registry: string
+  /** `registry/path` of the tag to move. */
+  readonly repository: string
+  readonly tag: string
+  readonly digest: string
+}
+
+export interface AcceptInput {
+  readonly snapshot: string
+  readonly namespace: string | undefined
+  readonly application: string
+  /** Snapshot creation time (ISO 8601, UTC); orders Snapshots per tag, then `snapshot` name. */
+  readonly createdAt: string
+  readonly body: string
+  readonly source: string
+  readonly retags: readonly PlannedRetag[]
+}
+
+export interface AcceptResult {
+  readonly id: string
+  readonly duplicate: boolean
+}
+
+export interface RetagRecord {
+  readonly id: number
+  readonly eventId: string
+  readonly component: string
+  readonly source: string
+  readonly registry: string
+  readonly repository: string
+  readonly tag: string
+  readonly target: string
+  readonly digest: string
+  readonly state: RetagState
+  readonly attempts: number
+  readonly nextAttemptAt: number
+  readonly lastError: string | null
+  readonly updatedAt: number
+  readonly snapshot: string
+  readonly createdAt: string
+}
+
+export interface ReleaseRecord {
+  readonly id: string
+  readonly snapshot: string
+  readonly namespace: string | null
+  readonly application: string
+  readonly createdAt: string
+  readonly state: EventState
+  readonly receivedAt: string
+  readonly finishedAt: string | null
+  readonly retags: readonly {
+    component: string
+    target: string
+    digest: string
+    state: RetagState
+    attempts: number
+    lastError: string | null
+  }[]
+}
+
+export interface HistoryEntry {
+  readonly at: string
+  readonly releaseId: string
+  readonly snapshot: string
+  readonly component: string
+  readonly repository: string
+  readonly tag: string
+  readonly fromDigest: string | null
+  readonly toDigest: string
+  readonly action: 'moved' | 'already'
+}
+
+export interface TagPointer {
+  readonly target: string
+  readonly digest: string
+  readonly snapshot: string
+  readonly createdAt: string
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  id TEXT PRIMARY KEY,
+  snapshot_key TEXT NOT NULL UNIQUE,
+  snapshot TEXT NOT NULL,
+  namespace TEXT,
+  application TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  body TEXT NOT NULL,
+  source TEXT NOT NULL,
+  state TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  finished_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS retags (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id TEXT NOT NULL REFERENCES events(id),
+  component TEXT NOT NULL,
+  source TEXT NOT NULL,
+  registry TEXT NOT NULL,
+  repository TEXT NOT NULL,
+  tag TEXT NOT NULL,
+  target TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS retags_due ON retags(state, next_attempt_at, id);
+CREATE INDEX IF NOT EXISTS retags_event ON retags(event_id);
+CREATE INDEX IF NOT EXISTS retags_target ON retags(target, state);
+CREATE TABLE IF NOT EXISTS tags (
+  target TEXT PRIMARY KEY,
+  digest TEXT NOT NULL,
+  snapshot TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attempts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  retag_id INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  error TEXT,
+  duration_ms REAL
+);
+CREATE TABLE IF NOT EXISTS history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  event_id TEXT NOT NULL,
+  snapshot TEXT NOT NULL,
+  component TEXT NOT NULL,
+  repository TEXT NOT NULL,
+  tag TEXT NOT NULL,
+  from_digest TEXT,
+  to_digest TEXT NOT NULL,
+  action TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_component ON history(component);
+CREATE INDEX IF NOT EXISTS history_tag ON history(tag);
+`
+
+export const JOURNAL_FILE = 'releaser.db'
+
+/** Is Snapshot a newer than Snapshot b? Creation time first, then name: the same order on every replica. */
+export function isNewer(a: { createdAt: string; snapshot: string }, b: { createdAt: string; snapshot: string }) {
+  if (a.createdAt !== b.createdAt) return a.createdAt > b.createdAt
+  return a.snapshot > b.snapshot
+}
+
+type Row = Record<string, SQLInputValue>
+
+function retagFromRow(row: Row): RetagRecord {
+  return {
+    id: Number(row.id),
+    eventId: String(row.event_id),
+    component: String(row.component),
+    source: String(row.source),
+    registry: String(row.registry),
+    repository: String(row.repository),
+    tag: String(row.tag),
+    target: String(row.target),
+    digest: String(row.digest),
+    state: String(row.state) as RetagState,
+    attempts: Number(row.attempts),
+    nextAttemptAt: Number(row.next_attempt_at),
+    lastError: row.last_error === null ? null : String(row.last_error),
+    updatedAt: Number(row.updated_at),
+    snapshot: String(row.snapshot),
+    createdAt: String(row.created_at),
+  }
+}
+
+export class Journal {
+  readonly path: string
+  private readonly db: DatabaseSync
+  private readonly statements = new Map<string, StatementSync>()
+  private closed = false
+
+  private constructor(path: string, db: DatabaseSync) {
+    this.path = path
+    this.db = db
+  }
+
+  /** Open (creating if needed) the journal under `stateDir`. */
+  static open(stateDir: string, options: { create?: boolean } = {}): Journal {
+    const path = join(stateDir, JOURNAL_FILE)
+    try {
+      if (options.create !== false) mkdirSync(stateDir, { recursive: true })
+      const db = new DatabaseSync(path, { open: true })
+      db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;')
+      db.exec(SCHEMA)
+      return new Journal(path, db)
+    } catch (error) {
+      throw new UserError(`cannot open the releaser journal ${path}: ${(error as Error).message}`, {
+        code: 'journal',
+        hint: 'Pass --state DIR pointing at a writable directory (the same one the daemon uses).',
+        cause: error,
+      })
+    }
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.db.isOpen
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.db.close()
+  }
+
+  private stmt(sql: string): StatementSync {
+    let statement = this.statements.get(sql)
+    if (!statement) {
+      statement = this.db.prepare(sql)
+      this.statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  private transaction<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE')
+    try {
+      const result = fn()
+      this.db.exec('COMMIT')
+      return result
+    } catch (error) {
+      this.db.exec('ROLLBACK')
+      throw error
+    }
+  }
+
+  /**
+   * Store an accepted Snapshot and its planned retags in one transaction. The same Snapshot (namespace/name) a
+   * second time returns the first id: one Snapshot, one release.
+   */
+  accept(input: AcceptInput, now = Date.now()): AcceptResult {
+    const key = `${input.namespace ?? ''}/${input.snapshot}`
+    return this.transaction(() => {
+      const existing = this.stmt('SELECT id FROM events WHERE snapshot_key = ?').get(key)
+      if (existing) return { id: String(existing.id), duplicate: true }
+      const id = randomUUID()
+      this.stmt(
+        `INSERT INTO events (id, snapshot_key, snapshot, namespace, application, created_at, body, source, state, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        id,
+        key,
+        input.snapshot,
+        input.namespace ?? null,
+        input.application,
+        input.createdAt,
+        input.body,
+        input.source,
+        input.retags.length === 0 ? 'released' : 'pending',
+        now,
+      )
+      const insert = this.stmt(
+        `INSERT INTO retags (event_id, component, source, registry, repository, tag, target, digest, state, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+      )
+      for (const retag of input.retags) {
+        insert.run(
+          id,
+          retag.component,
+          retag.source,
+          retag.registry,
+          retag.repository,
+          retag.tag,
+          `${retag.repository}:${retag.tag}`,
+          retag.digest,
+          now,
+        )
+      }
+      return { id, duplicate: false }
+    })
+  }
+
+  /** Pending retags whose next attempt is due, oldest first, skipping targets already being worked on. */
+  due(now: number, limit: number, busyTargets: ReadonlySet<string>): RetagRecord[] {
+    const rows = this.stmt(
+      `SELECT r.*, e.snapshot, e.created_at FROM retags r JOIN events e ON e.id = r.event_id
+       WHERE r.state = 'pending' AND r.next_attempt_at <= ? ORDER BY r.next_attempt_at, r.id LIMIT ?`,
+    ).all(now, limit + busyTargets.size) as Row[]
+    const picked: RetagRecord[] = []
+    const seen = new Set<string>()
+    for (const row of rows) {
+      const retag = retagFromRow(row)
+      if (busyTargets.has(retag.target) || seen.has(retag.target)) continue
+      seen.add(retag.target)
+      picked.push(retag)
+      if (picked.length >= limit) break
+    }
+    return picked
+  }
+
+  /** The earliest time a pending retag becomes due, or undefined when nothing is pending. */
+  nextDueAt(): number | undefined {
+    const row = this.stmt(`SELECT MIN(next_attempt_at) AS at FROM retags WHERE state = 'pending'`).get()
+    return row?.at === null || row?.at === undefined ? undefined : Number(row.at)
+  }
+
+  pendingCount(): number {
+    return Number(this.stmt(`SELECT COUNT(*) AS n FROM retags WHERE state = 'pending'`).get()?.n ?? 0)
+  }
+
+  tagPointer(target: string): TagPointer | undefined {
+    const row = this.stmt('SELECT target, digest, snapshot, created_at FROM tags WHERE target = ?').get(target)
+    if (!row) return undefined
+    return {
+      target: String(row.target),
+      digest: String(row.digest),
+      snapshot: String(row.snapshot),
+      createdAt: String(row.created_at),
+    }
+  }
+
+  /**
+   * Decide, before touching the registry, whether `retag` should still run. It must not when a newer Snapshot
+   * already moved this tag, or when a newer Snapshot's retag of the same tag is waiting (that one wins; this one
+   * would only move the tag to a digest about to be replaced). Superseded retags are settled here.
+   */
+  supersededBy(retag: RetagRecord, now = Date.now()): string | undefined {
+    return this.transaction(() => {
+      const pointer = this.tagPointer(retag.target)
+      if (pointer && pointer.snapshot !== retag.snapshot && isNewer(pointer, retag)) {
+        this.settle(retag, 'superseded', `tag already points at newer Snapshot ${pointer.snapshot}`, now)
+        return pointer.snapshot
+      }
+      const newer = this.stmt(
+        `SELECT e.snapshot, e.created_at FROM retags r JOIN events e ON e.id = r.event_id
+         WHERE r.target = ? AND r.state = 'pending' AND r.id <> ?
+           AND (e.created_at > ? OR (e.created_at = ? AND e.snapshot > ?))
+         ORDER BY e.created_at DESC, e.snapshot DESC LIMIT 1`,
+      ).get(retag.target, retag.id, retag.createdAt, retag.createdAt, retag.snapshot)
+      if (newer) {
+        this.settle(retag, 'superseded', `newer Snapshot ${String(newer.snapshot)} is waiting for this tag`, now)
+        return String(newer.snapshot)
+      }
+      return undefined
+    })
+  }
+
+  /** Record the start of an attempt: a crash-looping retag still reaches its attempt limit. */
+  startAttempt(retag: RetagRecord, now = Date.now()): number {
+    this.stmt('UPDATE retags SET attempts = attempts + 1, updated_at = ? WHERE id = ?').run(now, retag.id)
+    return retag.attempts + 1
+  }
+
+  /** The retag reached the registry: record the outcome, what the tag now points at, and the audit entry. */
+  succeeded(
+    retag: RetagRecord,
+    outcome: { action: 'moved' | 'already'; fromDigest: string | null; durationMs: number },
+    now = Date.now(),
+  ): void {
+    this.transaction(() => {
+      this.stmt(
+        `INSERT INTO tags (target, digest, snapshot, created_at, event_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(target) DO UPDATE SET digest = excluded.digest, snapshot = excluded.snapshot,
+           created_at = excluded.created_at, event_id = excluded.event_id, updated_at = excluded.updated_at
+         WHERE excluded.created_at > tags.created_at
+            OR (excluded.created_at = tags.created_at AND excluded.snapshot >= tags.snapshot)`,
+      ).run(retag.target, retag.digest, retag.snapshot, retag.createdAt, retag.eventId, now)
+      this.stmt(
+        `INSERT INTO history (at, event_id, snapshot, component, repository, tag, from_digest, to_digest, action)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        now,
+        retag.eventId,
+        retag.snapshot,
+        retag.component,
+        retag.repository,
+        retag.tag,
+        outcome.fromDigest,
+        retag.digest,
+        outcome.action,
+      )
+      this.stmt('INSERT INTO attempts (retag_id, at, outcome, duration_ms) VALUES (?, ?, ?, ?)').run(
+        retag.id,
+        now,
+        outcome.action,
+        outcome.durationMs,
+      )
+      this.settle(retag, outcome.action, null, now)
+    })
+  }
+
+  /** An attempt failed: schedule the next one, or settle as failed when `nextAttemptAt` is undefined. */
+  attemptFailed(retag: RetagRecord, error: string, nextAttemptAt: number | undefined, durationMs: number, now = Date.now()) {
+    this.transaction(() => {
+      this.stmt('INSERT INTO attempts (retag_id, at, outcome, error, duration_ms) VALUES (?, ?, ?, ?, ?)').run(
+        retag.id,
+        now,
+        nextAttemptAt === undefined ? 'failed' : 'retry',
+        error,
+        durationMs,
+      )
+      if (nextAttemptAt === undefined) this.settle(retag, 'failed', error, now)
+      else {
+        this.stmt('UPDATE retags SET next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?').run(
+          nextAttemptAt,
+          error,
+          now,
+          retag.id,
+        )
+      }
+    })
+  }
+
+  /** Settle one retag (inside a transaction) and, when it was the event's last open one, the event. */
+  private settle(retag: RetagRecord, state: RetagState, error: string | null, now: number): void {
+    this.stmt('UPDATE retags SET state = ?, last_error = ?, updated_at = ? WHERE id = ?').run(
+      state,
+      error,
+      now,
+      retag.id,
+    )
+    const open = this.stmt(
+      `SELECT SUM(state = 'pending') AS pending, SUM(state = 'failed') AS failed FROM retags WHERE event_id = ?`,
+    ).get(retag.eventId)
+    if (Number(open?.pending ?? 0) === 0) {
+      this.stmt('UPDATE events SET state = ?, finished_at = ? WHERE id = ?').run(
+        Number(open?.failed ?? 0) > 0 ? 'failed' : 'released',
+        now,
+        retag.eventId,
+      )
+    }
+  }
+
+  /** Put a release's failed retags back in the queue with a fresh attempt budget. Returns how many. */
+  retry(id: string, now = Date.now()): number {
+    return this.transaction(() => {
+      const event = this.stmt('SELECT id FROM events WHERE id = ?').get(id)
+      if (!event) return -1
+      const changed = this.stmt(
+        `UPDATE retags SET state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?
+         WHERE event_id = ? AND state = 'failed'`,
+      ).run(now, now, id)
+      if (Number(changed.changes) > 0) {
+        this.stmt(`UPDATE events SET state = 'pending', finished_at = NULL WHERE id = ?`).run(id)
+      }
+      return Number(changed.changes)
+    })
+  }
+
+  failedReleaseIds(): string[] {
+    return (this.stmt(`SELECT id FROM events WHERE state = 'failed' ORDER BY received_at`).all() as Row[]).map((row) =>
+      String(row.id),
+    )
+  }
+
+  release(id: string): ReleaseRecord | undefined {
+    const event = this.stmt('SELECT * FROM events WHERE id = ?').get(id)
+    if (!event) return undefined
+    const retags = this.stmt('SELECT * FROM retags WHERE event_id = ? ORDER BY id').all(id) as Row[]
+    return {
+      id: String(event.id),
+      snapshot: String(event.snapshot),
+      namespace: event.namespace === null ? null : String(event.namespace),
+      application: String(event.application),
+      createdAt: String(event.created_at),
+      state: String(event.state) as EventState,
+      receivedAt: new Date(Number(event.received_at)).toISOString(),
+      finishedAt: event.finished_at === null ? null : new Date(Number(event.finished_at)).toISOString(),
+      retags: retags.map((row) => ({
+        component: String(row.component),
+        target: String(row.target),
+        digest: String(row.digest),
+        state: String(row.state) as RetagState,
+        attempts: Number(row.attempts),
+        lastError: row.last_error === null ? null : String(row.last_error),
+      })),
+    }
+  }
+
+  history(filter: { component?: string; tag?: string; limit?: number } = {}): HistoryEntry[] {
+    const where: string[] = []
+    const params: SQLInputValue[] = []
+    if (filter.component !== undefined) {
+      where.push('component = ?')
+      params.push(filter.component)
+    }
+    if (filter.tag !== undefined) {
+      where.push('tag = ?')
+      params.push(filter.tag)
+    }
+    params.push(filter.limit ?? -1)
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM history ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT ?`,
+      )
+      .all(...params) as Row[]
+    return rows.map((row) => ({
+      at: new Date(Number(row.at)).toISOString(),
+      releaseId: String(row.event_id),
+      snapshot: String(row.snapshot),
+      component: String(row.component),
+      repository: String(row.repository),
+      tag: String(row.tag),
+      fromDigest: row.from_digest === null ? null : String(row.from_digest),
+      toDigest: String(row.to_digest),
+      action: String(row.action) as 'moved' | 'already',
+    }))
+  }
+
+  /** Counts by state, for /metrics and the shutdown summary. */
+  counts(): { events: Record<EventState, number>; retags: Record<RetagState, number> } {
+    const events: Record<EventState, number> = { pending: 0, released: 0, failed: 0 }
+    for (const row of this.stmt('SELECT state, COUNT(*) AS n FROM events GROUP BY state').all() as Row[]) {
+      events[String(row.state) as EventState] = Number(row.n)
+    }
+    const retags: Record<RetagState, number> = { pending: 0, moved: 0, already: 0, superseded: 0, failed: 0 }
+    for (const row of this.stmt('SELECT state, COUNT(*) AS n FROM retags GROUP BY state').all() as Row[]) {
+      retags[String(row.state) as RetagState] = Number(row.n)
+    }
+    return { events, retags }
+  }
+}
