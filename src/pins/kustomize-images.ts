@@ -1,8 +1,8 @@
-import { isMap, isScalar, isSeq, parseDocument, type Document, type YAMLMap, YAMLSeq } from 'yaml'
+import { type Document, isMap, isScalar, isSeq, parseDocument, type YAMLMap, YAMLSeq } from 'yaml'
 import { UsageError } from '../cli/errors.js'
 import type { RepoSpec } from '../spec/index.js'
 import { formatPinnedTag, parsePinnedTag } from './pinned-tag.js'
-import type { ComponentPin, PinStore, PinUpdate, ReadText } from './types.js'
+import type { ComponentPin, PinStore, PinUpdate } from './types.js'
 
 /** `environments/<env>/kustomization.yaml` holds the env's pins in its `images:` list. */
 export function kustomizationPath(env: string): string {
@@ -84,6 +84,8 @@ export const kustomizeImagesStore: PinStore = {
       doc.set('images', images)
     }
     applyUpdate(doc, images, spec, update)
+    // A fresh `images: []` is flow style; entries read better one per line, as Renovate writes them.
+    if (images.items.length > 0) images.flow = false
     return new Map([[file, doc.toString({ lineWidth: 0 })]])
   },
 }
@@ -106,7 +108,8 @@ function applyUpdate(doc: Document, images: YAMLSeq, spec: RepoSpec, update: Pin
     const parsed = typeof current === 'string' ? parsePinnedTag(current) : { tag: undefined, digest: undefined }
     let digest: string | undefined
     if (wanted !== undefined) digest = wanted
-    else if (parsed.tag === spec.tag) digest = parsed.digest ?? (typeof separateDigest === 'string' ? separateDigest : undefined)
+    else if (parsed.tag === spec.tag)
+      digest = parsed.digest ?? (typeof separateDigest === 'string' ? separateDigest : undefined)
     // A digest kept from an older tag would deploy an image the new tag never pointed at: drop it.
     entry.set('newTag', formatPinnedTag(spec.tag, digest))
     entry.delete('digest')

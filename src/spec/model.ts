@@ -59,6 +59,13 @@ export const repoSpec = z.strictObject({
   argocd: z.enum(argocdModes).default('applicationset'),
   destinationServer: z.string().url().default('https://kubernetes.default.svc'),
   renovatePreset: z.string().optional(),
+  /** Git URL Argo CD reads this repo from (no credentials); set by init from --git-remote or --github. */
+  repoURL: z.string().min(1).optional(),
+  /** Branch Argo CD follows and init pushes. */
+  branch: z
+    .string()
+    .regex(/^(?!-)(?!.*\.\.)[\w./-]+$/, 'branch must be a git branch name such as "main"')
+    .default('main'),
   ci: z.enum(ciModes).default('github'),
   /** Image repository prefixes validate accepts; empty means "the components' own repositories". */
   allowedRegistries: z.array(z.string()).optional(),
@@ -66,6 +73,15 @@ export const repoSpec = z.strictObject({
   allowUnpinned: z.boolean().default(true),
   components: z.array(componentSpec).default([]),
   environments: z.array(environmentSpec).default([]),
+  /** Ephemeral-environment integration test (integration/, issue 8): written while present. */
+  integrationTest: z
+    .strictObject({
+      /** The environment overlay a Snapshot is deployed on top of; default stage, else the first. */
+      env: dnsLabel('integrationTest.env').optional(),
+      /** Name of the IntegrationTestScenario and its Pipeline; default <app>-deploy-and-test. */
+      name: dnsLabel('integrationTest.name').optional(),
+    })
+    .optional(),
 })
 
 export type ComponentSpec = z.infer<typeof componentSpec>
