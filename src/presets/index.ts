@@ -1,4 +1,15 @@
 export {
+  type BuildPresetsResult,
+  buildPresets,
+  checkPresetOptions,
+  type PresetFile,
+  type PresetOptions,
+  readPresetDirectory,
+  renderValidatedPresets,
+  validatePresetFiles,
+} from './build.js'
+export { type PublishPresetsOptions, type PublishPresetsResult, publishPresets } from './publish.js'
+export {
   orgPresetParameters,
   PRESET_NAMES,
   PRESET_TEMPLATES,

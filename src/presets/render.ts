@@ -2,6 +2,7 @@ import automergeDev from '../../presets/automerge-dev.json' with { type: 'json' 
 import defaultPreset from '../../presets/default.json' with { type: 'json' }
 import digestPinning from '../../presets/digest-pinning.json' with { type: 'json' }
 import groupByEnvironment from '../../presets/group-by-environment.json' with { type: 'json' }
+import { renovateFreezeRules } from '../freeze/renovate-rule.js'
 import { autoMergeOf, type RepoSpec } from '../spec/index.js'
 
 /** What Renovate reads: plain JSON. */
@@ -87,10 +88,15 @@ export function renderAllPresets(parameters: PresetParameters): Record<PresetNam
  * org preset and no network.
  */
 export function renovateConfigForRepo(spec: RepoSpec): RenovateConfig {
-  if (spec.renovatePreset) {
-    return { $schema: 'https://docs.renovatebot.com/renovate-schema.json', extends: [spec.renovatePreset] }
+  const config: RenovateConfig = spec.renovatePreset
+    ? { $schema: 'https://docs.renovatebot.com/renovate-schema.json', extends: [spec.renovatePreset] }
+    : renderPreset('default', repoPresetParameters(spec))
+  // Frozen environments (konflux-gitops freeze): their rules come last so they win over every earlier rule.
+  const freezeRules = renovateFreezeRules(spec)
+  if (freezeRules.length > 0) {
+    config.packageRules = [...(Array.isArray(config.packageRules) ? config.packageRules : []), ...freezeRules]
   }
-  return renderPreset('default', repoPresetParameters(spec))
+  return config
 }
 
 /** What users put in `extends`: `github>ORG/REPO` for default.json, `github>ORG/REPO:NAME` for the others. */
