@@ -1,0 +1,8 @@
+export { type BuildOutcome, buildOverlay, findKustomize, type KustomizeTool } from './build.js'
+export { defaultRenovateChecker, type RenovateChecker } from './check-renovate.js'
+export { type CheckOptions, checkTree, selectRules } from './core.js'
+export { FORMATS, type Format, formatGithub, formatSarif, formatText, SARIF_SCHEMA } from './format.js'
+export { MAX_FILE_BYTES, readRepoTree } from './fs-tree.js'
+export { type Finding, RULE_IDS, RULES, type Rule, type RuleId, ruleById, type Severity } from './rules.js'
+export { memoryTree, type RepoTree, type TreeEntry } from './tree.js'
+export { type FailOn, summarise, type ValidateOptions, type ValidateReport, validateRepository } from './validate.js'

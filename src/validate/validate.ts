@@ -1,0 +1,142 @@
+import { join } from 'node:path'
+import { UserError } from '../cli/errors.js'
+import { buildOverlay, findKustomize, type KustomizeTool } from './build.js'
+import type { DigestResolver } from './check-drift.js'
+import type { RenovateChecker } from './check-renovate.js'
+import { type CheckOptions, checkTree, compareFindings, selectRules } from './core.js'
+import { readRepoTree } from './fs-tree.js'
+import { type Finding, type RuleId, ruleById, SEVERITY_RANK, type Severity } from './rules.js'
+import type { RepoTree } from './tree.js'
+
+export type FailOn = 'error' | 'warning'
+
+export interface ValidateOptions {
+  rules?: readonly RuleId[]
+  skipRules?: readonly RuleId[]
+  failOn?: FailOn
+  /** Run kustomize build for every environment overlay. */
+  build?: boolean
+  /** Compare pinned digests with what their tags point to now (anonymous or docker-config credentials). */
+  againstRegistry?: boolean
+  /** Overrides the registry client for --against-registry (tests, other callers with their own client). */
+  resolveDigest?: DigestResolver
+  renovate?: RenovateChecker | null
+  /** PATH to look for kustomize/kubectl in (default process.env.PATH). */
+  toolPath?: string
+}
+
+export interface ValidateReport {
+  directory: string
+  /** True when no finding is at or above failOn. */
+  ok: boolean
+  failOn: FailOn
+  counts: Record<Severity, number>
+  filesChecked: number
+  rules: RuleId[]
+  build: { tool: string | null; overlays: number } | null
+  findings: Finding[]
+}
+
+export function summarise(
+  directory: string,
+  findings: Finding[],
+  options: Pick<ValidateOptions, 'failOn' | 'rules' | 'skipRules' | 'build' | 'againstRegistry'> & {
+    filesChecked: number
+    built?: ValidateReport['build']
+  },
+): ValidateReport {
+  const failOn = options.failOn ?? 'error'
+  const counts: Record<Severity, number> = { error: 0, warning: 0, note: 0 }
+  for (const f of findings) counts[f.severity]++
+  const threshold = SEVERITY_RANK[failOn]
+  return {
+    directory,
+    ok: !findings.some((f) => SEVERITY_RANK[f.severity] >= threshold),
+    failOn,
+    counts,
+    filesChecked: options.filesChecked,
+    rules: [...selectRules(options)],
+    build: options.built ?? null,
+    findings,
+  }
+}
+
+async function requireKustomize(toolPath: string | undefined): Promise<KustomizeTool> {
+  const tool = await findKustomize(toolPath)
+  if (!tool) {
+    throw new UserError('--build needs kustomize or kubectl on PATH, and neither was found', {
+      hint: 'Install kubectl (its `kubectl kustomize` is enough) or kustomize, or run validate without --build.',
+    })
+  }
+  return tool
+}
+
+async function buildFindings(
+  dir: string,
+  tree: RepoTree,
+  tool: KustomizeTool,
+): Promise<{ findings: Finding[]; build: NonNullable<ValidateReport['build']> }> {
+  const overlays = [...tree.dirs].filter((d) => /^environments\/[^/]+$/.test(d)).sort()
+  const rule = ruleById('kustomize-build')!
+  const findings: Finding[] = []
+  // Two at a time: kustomize is CPU-bound and CI runners are small.
+  for (let i = 0; i < overlays.length; i += 2) {
+    const batch = overlays.slice(i, i + 2)
+    const outcomes = await Promise.all(batch.map((overlay) => buildOverlay(tool, join(dir, overlay))))
+    outcomes.forEach((outcome, index) => {
+      if (outcome.ok) return
+      const overlay = batch[index]!
+      const file = ['kustomization.yaml', 'kustomization.yml', 'Kustomization']
+        .map((n) => `${overlay}/${n}`)
+        .find((p) => tree.files.has(p))
+      findings.push({
+        rule: 'kustomize-build',
+        severity: rule.severity,
+        file: file ?? overlay,
+        line: null,
+        column: null,
+        message: `${tool.name === 'kubectl' ? 'kubectl kustomize' : 'kustomize build'} ${overlay} failed: ${outcome.error.replaceAll(dir, '.')}`,
+        hint: rule.hint,
+      })
+    })
+  }
+  return { findings, build: { tool: tool.path, overlays: overlays.length } }
+}
+
+/** Validate a GitOps repository on disk: read it (fs edge), run the pure checks, optionally build overlays. */
+export async function validateRepository(dir: string, options: ValidateOptions = {}): Promise<ValidateReport> {
+  const selected = selectRules(options)
+  const wantBuild = selected.has('kustomize-build')
+  // Fail before the work when --build cannot run.
+  const tool = wantBuild ? await requireKustomize(options.toolPath) : undefined
+  const tree = await readRepoTree(dir)
+  const checkOptions: CheckOptions = {}
+  if (options.rules) checkOptions.rules = options.rules
+  if (options.skipRules) checkOptions.skipRules = options.skipRules
+  if (options.renovate !== undefined) checkOptions.renovate = options.renovate
+  let closeRegistry: (() => Promise<void>) | undefined
+  if (selected.has('image-drift') || selected.has('registry-lookup-failed')) {
+    if (options.resolveDigest) checkOptions.resolveDigest = options.resolveDigest
+    else {
+      const { createRegistryClient } = await import('../registry/index.js')
+      const client = createRegistryClient()
+      checkOptions.resolveDigest = async (reference) => (await client.resolveDigest(reference)).digest
+      closeRegistry = () => client.close()
+    }
+  }
+  let findings: Finding[]
+  try {
+    findings = await checkTree(tree, checkOptions)
+  } finally {
+    await closeRegistry?.()
+  }
+  let build: ValidateReport['build'] = null
+  if (tool) {
+    const built = await buildFindings(dir, tree, tool)
+    findings.push(...built.findings)
+    findings.sort(compareFindings)
+    build = built.build
+  }
+  const filesChecked = [...tree.files.values()].filter((e) => e.kind !== 'other').length
+  return summarise(dir, findings, { ...options, filesChecked, built: build })
+}
