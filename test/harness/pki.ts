@@ -119,5 +119,9 @@ export async function makeTokenSigner(dir: string): Promise<TokenSigner> {
     .replace(/-----(BEGIN|END) CERTIFICATE-----/g, '')
     .replace(/\s+/g, '')
     .trim()
-  return { certFile: join(dir, 'token.pem'), keyPem: await readFile(join(dir, 'token.key'), 'utf8'), certDerBase64: der }
+  return {
+    certFile: join(dir, 'token.pem'),
+    keyPem: await readFile(join(dir, 'token.key'), 'utf8'),
+    certDerBase64: der,
+  }
 }

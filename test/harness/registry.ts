@@ -12,7 +12,8 @@
  *
  * Fields: `host` ('127.0.0.1:PORT'), `url`, `caFile`/`caPem` (undefined when tls: false), `username`/`password`
  * (htpasswd/token), `dockerConfigDir`/`dockerConfigPath` (a config.json with those credentials), `env`,
- * `tokenServer` (token auth: its `realm` and `requests`), `signer` (mint tokens yourself with token-server's mintToken).
+ * `tokenServer` (token auth: its `realm` and `requests`), `signer` (mint tokens yourself with token-server's mintToken),
+ * `addAuthHost(host)` (same credentials for a proxy in front: see fault-proxy.ts).
  * Also `pushSignature` (cosign-style `sha256-<hex>.sig` tag), `pushReferrer` (manifest with `subject` plus the OCI
  * referrers fallback tag `sha256-<hex>`, since distribution 2.8 has no referrers API), `getManifest`, `pushManifest`.
  *
@@ -55,6 +56,8 @@ export interface RegistryOptions {
   password?: string
   /** Token lifetime for token auth (seconds). */
   tokenTtlSeconds?: number
+  /** Token auth: refresh tokens the token server accepts (as docker's `identitytoken`), mapped to account names. */
+  refreshTokens?: Record<string, string>
 }
 
 export interface PushImageOptions {
@@ -86,6 +89,8 @@ export interface TestRegistry {
   env: Record<string, string>
   tokenServer: TokenServer | undefined
   signer: TokenSigner | undefined
+  /** Server certificate and key (TLS only): a proxy in front of the registry can serve the same identity. */
+  tls: { certPem: string; keyPem: string } | undefined
   pushImage(repoPath: string, tag: string | undefined, options?: PushImageOptions): Promise<string>
   pushManifest(repoPath: string, reference: string, bytes: Buffer | string, mediaType: string): Promise<string>
   getManifest(repoPath: string, reference: string): Promise<ManifestBytes | undefined>
@@ -94,6 +99,8 @@ export interface TestRegistry {
   blobExists(repoPath: string, digest: string): Promise<boolean>
   pushSignature(repoPath: string, digest: string): Promise<string>
   pushReferrer(repoPath: string, subjectDigest: string, artifactType?: string): Promise<string>
+  /** Also write the test credentials for another host (a proxy in front) into dockerConfigPath. */
+  addAuthHost(host: string): Promise<void>
   stop(): Promise<void>
 }
 
@@ -135,6 +142,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     signer = await makeTokenSigner(dir)
     tokenServer = await startTokenServer(signer, new Map([[username!, password!]]), {
       ...(options.tokenTtlSeconds === undefined ? {} : { ttlSeconds: options.tokenTtlSeconds }),
+      refreshTokens: new Map(Object.entries(options.refreshTokens ?? {})),
     })
     authLines.push(
       'auth:',
@@ -171,9 +179,13 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   const dockerConfigDir = join(dir, 'docker')
   await mkdir(dockerConfigDir)
   const dockerConfigPath = join(dockerConfigDir, 'config.json')
-  const auths =
-    username === undefined ? {} : { [host]: { auth: Buffer.from(`${username}:${password}`).toString('base64') } }
-  await writeFile(dockerConfigPath, JSON.stringify({ auths }, null, 2))
+  const authHosts = [host]
+  const writeAuths = async () => {
+    const entry = { auth: Buffer.from(`${username}:${password}`).toString('base64') }
+    const auths = username === undefined ? {} : Object.fromEntries(authHosts.map((h) => [h, entry]))
+    await writeFile(dockerConfigPath, JSON.stringify({ auths }, null, 2))
+  }
+  await writeAuths()
 
   const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -368,7 +380,10 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     const payload = await pushBlob(
       repoPath,
       JSON.stringify({
-        critical: { identity: { 'docker-reference': `${host}/${repoPath}` }, image: { 'docker-manifest-digest': digest } },
+        critical: {
+          identity: { 'docker-reference': `${host}/${repoPath}` },
+          image: { 'docker-manifest-digest': digest },
+        },
       }),
     )
     const config = await pushBlob(repoPath, '{}')
@@ -431,6 +446,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     env: { ...(pki ? { NODE_EXTRA_CA_CERTS: pki.caFile } : {}), DOCKER_CONFIG: dockerConfigDir },
     tokenServer,
     signer,
+    tls: pki ? { certPem: pki.certPem, keyPem: pki.keyPem } : undefined,
     pushImage,
     pushManifest,
     getManifest,
@@ -439,6 +455,10 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     blobExists,
     pushSignature,
     pushReferrer,
+    addAuthHost: async (other: string) => {
+      authHosts.push(other)
+      await writeAuths()
+    },
     stop,
   }
 }

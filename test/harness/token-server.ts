@@ -71,16 +71,24 @@ export interface TokenServer {
 export async function startTokenServer(
   signer: TokenSigner,
   users: ReadonlyMap<string, string>,
-  options: { ttlSeconds?: number } = {},
+  options: { ttlSeconds?: number; refreshTokens?: ReadonlyMap<string, string> } = {},
 ): Promise<TokenServer> {
   const requests: TokenRequestRecord[] = []
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://token')
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ').filter(Boolean))
+    let scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ').filter(Boolean))
     let account: string | undefined
     let authenticated = false
     const header = req.headers.authorization
-    if (header?.startsWith('Basic ')) {
+    if (req.method === 'POST') {
+      // OAuth2 refresh-token grant: how docker clients use an `identitytoken` from config.json.
+      const chunks: Buffer[] = []
+      for await (const chunk of req) chunks.push(chunk as Buffer)
+      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
+      scopes = (form.get('scope') ?? '').split(' ').filter(Boolean)
+      account = options.refreshTokens?.get(form.get('refresh_token') ?? '')
+      authenticated = form.get('grant_type') === 'refresh_token' && account !== undefined
+    } else if (header?.startsWith('Basic ')) {
       const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8')
       const colon = decoded.indexOf(':')
       account = decoded.slice(0, colon)
@@ -96,9 +104,7 @@ export async function startTokenServer(
     const ttl = options.ttlSeconds ?? 300
     const token = mintToken(signer, account ?? 'anonymous', access, ttl)
     res.writeHead(200, { 'content-type': 'application/json' })
-    res.end(
-      JSON.stringify({ token, access_token: token, expires_in: ttl, issued_at: new Date().toISOString() }),
-    )
+    res.end(JSON.stringify({ token, access_token: token, expires_in: ttl, issued_at: new Date().toISOString() }))
   })
   server.keepAliveTimeout = 1000
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

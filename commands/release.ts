@@ -1,0 +1,121 @@
+import { readFile } from 'node:fs/promises'
+import { Flags } from '@oclif/core'
+import { BaseCommand, EXIT_CODES_HELP } from '../src/cli/base-command.js'
+import { UsageError } from '../src/cli/errors.js'
+import type { ReleaseReport, RetagOutcome } from '../src/release/index.js'
+
+async function readInput(path: string, flag: string): Promise<{ text: string; source: string }> {
+  if (path === '-') {
+    const chunks: Buffer[] = []
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+    return { text: Buffer.concat(chunks).toString('utf8'), source: 'stdin' }
+  }
+  try {
+    return { text: await readFile(path, 'utf8'), source: path }
+  } catch (error) {
+    throw new UsageError(
+      `${flag} ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    )
+  }
+}
+
+const SYMBOL: Record<RetagOutcome['status'], string> = {
+  moved: 'moved        ',
+  unchanged: 'already there',
+  'would-move': 'would move   ',
+  failed: 'FAILED       ',
+}
+
+export default class Release extends BaseCommand {
+  static override summary = "Point release tags at a tested Snapshot's image digests"
+  static override description =
+    `Reads a Konflux Snapshot and, for each component, points the release tags (default: released) at the
+component's digest: GET the exact manifest bytes, verify their sha256, PUT them under the tag. Multi-arch indexes
+are retagged whole. A tag already at the digest costs one HEAD, so running the same release again only finishes
+what failed. With --mapping, components go to other repositories (blobs mounted, children before the index,
+cosign .sig/.att/.sbom tags and OCI referrers copied along) with tags from the mapping's templates:
+{{ git_sha }}, {{ git_short_sha }}, {{ digest_sha }}, {{ timestamp }} (image build time),
+{{ release_timestamp }}, {{ labels.NAME }} (an image label); timestamps in the mapping's defaults.timestampFormat.
+
+The Snapshot must have passed its tests (AppStudioTestSucceeded True), come from a push build and pin every image
+by @sha256: digest; --force overrides this.
+
+--mapping takes the mapping object (components[{name, repository, tags}], defaults{tags}) or a whole ReleasePlan
+or ReleasePlanAdmission (its spec.data.mapping). --tag replaces the mapping's default tags; a component's own tags win.
+
+Credentials come from REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json or ~/.docker/config.json (auths,
+credHelpers, credsStore). Extra CA certificates: NODE_EXTRA_CA_CERTS.
+
+${EXIT_CODES_HELP}`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --snapshot snapshot.yaml',
+    'kubectl get snapshot shop-20261124-091500 -o yaml | <%= config.bin %> <%= command.id %> --snapshot - --tag released --tag "{{ git_short_sha }}"',
+    '<%= config.bin %> <%= command.id %> --snapshot snapshot.yaml --mapping releaseplan.yaml --dry-run --json',
+  ]
+  static override flags = {
+    snapshot: Flags.string({ description: 'Snapshot file (YAML or JSON), or - for stdin', required: true }),
+    tag: Flags.string({
+      description: 'tag to point at each digest (repeatable; templates allowed); default: released',
+      multiple: true,
+    }),
+    mapping: Flags.string({ description: 'mapping file: the mapping object, a ReleasePlan or a ReleasePlanAdmission' }),
+    'dry-run': Flags.boolean({ description: 'only look (HEAD): report what would move' }),
+    force: Flags.boolean({ description: 'release even if the Snapshot fails the gate (tests, push build, digests)' }),
+    concurrency: Flags.integer({ description: 'repositories worked on at once', default: 16, min: 1, max: 256 }),
+    'no-follow': Flags.boolean({ description: 'do not copy signatures, attestations and referrers on promotion' }),
+    'quay-token': Flags.string({
+      description: 'Quay OAuth token to clear the expiry a tag inherits from quay.expires-after',
+      env: 'QUAY_TOKEN',
+    }),
+  }
+
+  async run(): Promise<ReleaseReport> {
+    const { flags } = await this.parse(Release)
+    if (flags.snapshot === '-' && flags.mapping === '-')
+      throw new UsageError('--snapshot and --mapping cannot both be stdin')
+    const snapshot = await readInput(flags.snapshot, '--snapshot')
+    const mapping = flags.mapping ? await readInput(flags.mapping, '--mapping') : undefined
+    const { releaseSnapshot } = await import('../src/release/index.js')
+    let done = 0
+    const report = await releaseSnapshot(
+      {
+        snapshotText: snapshot.text,
+        snapshotSource: snapshot.source,
+        mappingText: mapping?.text,
+        mappingSource: mapping?.source,
+        tags: flags.tag,
+        dryRun: flags['dry-run'],
+        force: flags.force,
+        concurrency: flags.concurrency,
+        followArtifacts: !flags['no-follow'],
+        quayToken: flags['quay-token'],
+      },
+      {
+        onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+        onOutcome: () => {
+          // Long releases show life every 50 tags; the per-tag report comes at the end on stdout.
+          done++
+          if (done % 50 === 0) this.progress(`${done} tags done`)
+        },
+      },
+    )
+    for (const forced of report.forced) process.stderr.write(`warning: released with --force although ${forced}\n`)
+    for (const item of report.results) {
+      for (const warning of item.warnings) process.stderr.write(`warning: ${warning}\n`)
+      if (item.error) {
+        process.stderr.write(`error: ${item.target}: ${item.error.message}\n`)
+        if (item.error.hint) process.stderr.write(`hint: ${item.error.hint}\n`)
+      }
+    }
+    const s = report.summary
+    this.log(
+      [
+        ...report.results.map((r) => `${SYMBOL[r.status]}  ${r.target}  ${r.digest}`),
+        ...report.skipped.map((k) => `skipped        ${k.component}: ${k.reason}`),
+        `${report.dryRun ? 'dry run: ' : ''}${s.moved} moved, ${s.unchanged} already there, ${report.dryRun ? `${s.wouldMove} would move, ` : ''}${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ''}`,
+      ].join('\n'),
+    )
+    if (s.failed > 0) this.exitWith(1)
+    return report
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * `konflux-gitops release`: a tested Snapshot's digests get their release tags. Gate → mapping → plan → execute.
+ */
+import { UserError } from '../cli/errors.js'
+import { RegistryClient, type RegistryClientOptions, readImageConfig } from '../registry/client.js'
+import { parseSnapshot, releaseGate, type Snapshot } from '../snapshot/index.js'
+import { executeRetags, type RetagOutcome, type RetagStatus } from './engine.js'
+import { parseMapping } from './mapping.js'
+import {
+  checkTagFlags,
+  componentsNeedingImageConfig,
+  type ImageFacts,
+  planRelease,
+  type SkippedComponent,
+} from './plan.js'
+
+export interface ReleaseInput {
+  snapshotText: string
+  /** File name (or "stdin") for messages. */
+  snapshotSource: string
+  mappingText?: string | undefined
+  mappingSource?: string | undefined
+  tags?: string[] | undefined
+  dryRun?: boolean
+  force?: boolean
+  concurrency?: number | undefined
+  followArtifacts?: boolean
+  quayToken?: string | undefined
+  quayRegistries?: string[] | undefined
+  /** Release time for `{{ release_timestamp }}` (default now). */
+  now?: Date
+  registry?: RegistryClientOptions
+}
+
+export interface ReleaseDeps {
+  /** A client to reuse (its connections and tokens); otherwise one is made from `input.registry` and closed. */
+  client?: RegistryClient
+  onOutcome?: (outcome: RetagOutcome) => void
+  onWarning?: (message: string) => void
+}
+
+export interface ReleaseResultItem {
+  component: string
+  /** `registry/path@digest` */
+  source: string
+  /** `registry/path:tag` */
+  target: string
+  tag: string
+  digest: string
+  status: RetagStatus
+  mediaType: string | null
+  previousDigest: string | null
+  followed: string[]
+  warnings: string[]
+  error: { code: string; message: string; hint: string | null } | null
+}
+
+export interface ReleaseReport {
+  snapshot: string
+  application: string
+  dryRun: boolean
+  /** Gate reasons overridden with --force (empty when the Snapshot passed the gate). */
+  forced: string[]
+  summary: { moved: number; unchanged: number; wouldMove: number; failed: number; skipped: number }
+  results: ReleaseResultItem[]
+  skipped: SkippedComponent[]
+}
+
+function toItem(outcome: RetagOutcome): ReleaseResultItem {
+  const { retag } = outcome
+  return {
+    component: retag.component,
+    source: `${retag.source.registry}/${retag.source.path}@${retag.source.digest}`,
+    target: `${retag.target.registry}/${retag.target.path}:${retag.tag}`,
+    tag: retag.tag,
+    digest: retag.source.digest,
+    status: outcome.status,
+    mediaType: outcome.mediaType ?? null,
+    previousDigest: outcome.previousDigest ?? null,
+    followed: outcome.followed,
+    warnings: outcome.warnings,
+    error: outcome.error ? { ...outcome.error, hint: outcome.error.hint ?? null } : null,
+  }
+}
+
+function gate(snapshot: Snapshot, force: boolean, source: string): string[] {
+  const result = releaseGate(snapshot)
+  if (result.releasable) return []
+  if (force) return [...result.reasons]
+  throw new UserError(`${source}: Snapshot ${snapshot.name} is not releasable:\n  - ${result.reasons.join('\n  - ')}`, {
+    code: 'not-releasable',
+    hint: 'Release only Snapshots whose integration tests passed on a push build; --force overrides this check.',
+  })
+}
+
+export async function releaseSnapshot(input: ReleaseInput, deps: ReleaseDeps = {}): Promise<ReleaseReport> {
+  checkTagFlags(input.tags ?? [])
+  const snapshot = parseSnapshot(input.snapshotText, input.snapshotSource)
+  const forced = gate(snapshot, input.force ?? false, input.snapshotSource)
+  const mapping =
+    input.mappingText === undefined ? undefined : parseMapping(input.mappingText, input.mappingSource ?? 'mapping')
+  const now = input.now ?? new Date()
+
+  let client = deps.client
+  const ownClient = !client
+  if (!client) {
+    client = new RegistryClient({
+      ...input.registry,
+      ...(deps.onWarning && !input.registry?.onWarning ? { onWarning: deps.onWarning } : {}),
+    })
+  }
+  try {
+    // Only under --force: images referenced by tag are pinned to what the tag points at now.
+    const digests: Record<string, string> = {}
+    for (const component of snapshot.components) {
+      if (component.image.digest) continue
+      digests[component.name] = (await client.resolveDigest(component.image)).digest
+      deps.onWarning?.(
+        `component ${component.name}: ${component.containerImage} resolved to ${digests[component.name]}`,
+      )
+    }
+    const imageFacts: Record<string, ImageFacts> = {}
+    for (const name of componentsNeedingImageConfig({
+      snapshot,
+      mapping,
+      tags: input.tags,
+      releaseTime: now,
+      digests,
+    })) {
+      const component = snapshot.components.find((c) => c.name === name)!
+      const config = await readImageConfig(client, component.image, component.image.digest ?? digests[name]!)
+      const labels = config?.config?.Labels ?? {}
+      // The build time as Konflux images record it: the OCI label, the Red Hat build-date label, the config's created.
+      const stamp = labels['org.opencontainers.image.created'] ?? labels['build-date'] ?? config?.created
+      const created = stamp ? new Date(stamp) : undefined
+      imageFacts[name] = { created: created && !Number.isNaN(created.getTime()) ? created : undefined, labels }
+    }
+    const plan = planRelease({ snapshot, mapping, tags: input.tags, releaseTime: now, digests, imageFacts })
+    if (plan.retags.length === 0) {
+      throw new UserError(`nothing to release: no component of Snapshot ${snapshot.name} is in the mapping`, {
+        code: 'nothing-to-release',
+        hint: `Add the components (${snapshot.components.map((c) => c.name).join(', ')}) to the mapping.`,
+      })
+    }
+    const outcomes = await executeRetags(plan.retags, client, {
+      dryRun: input.dryRun ?? false,
+      ...(input.concurrency === undefined ? {} : { concurrency: input.concurrency }),
+      ...(input.followArtifacts === undefined ? {} : { followArtifacts: input.followArtifacts }),
+      quay: {
+        token: input.quayToken,
+        ...(input.quayRegistries === undefined ? {} : { registries: input.quayRegistries }),
+      },
+      ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
+    })
+    const count = (status: RetagStatus) => outcomes.filter((o) => o.status === status).length
+    return {
+      snapshot: snapshot.name,
+      application: snapshot.application,
+      dryRun: input.dryRun ?? false,
+      forced,
+      summary: {
+        moved: count('moved'),
+        unchanged: count('unchanged'),
+        wouldMove: count('would-move'),
+        failed: count('failed'),
+        skipped: plan.skipped.length,
+      },
+      results: outcomes.map(toItem),
+      skipped: plan.skipped,
+    }
+  } finally {
+    if (ownClient) await client.close()
+  }
+}

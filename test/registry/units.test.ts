@@ -1,0 +1,111 @@
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { backoffMs, CredentialStore, normaliseAuthKey, parseChallenge, retryAfterMs } from '../../src/registry/index.js'
+import { withTempDir } from '../helpers/cli.js'
+
+describe('HTTP details', () => {
+  test('Bearer challenges with quoted commas parse', () => {
+    expect(
+      parseChallenge(
+        'Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"',
+      ),
+    ).toEqual({
+      scheme: 'bearer',
+      params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:a/b:pull,push' },
+    })
+    expect(parseChallenge('Basic realm="Registry Realm"')?.scheme).toBe('basic')
+  })
+  test('Retry-After in seconds or as an HTTP date; backoff stays within its cap', () => {
+    expect(retryAfterMs('3')).toBe(3000)
+    expect(retryAfterMs(new Date(10_000).toUTCString(), 4_000)).toBe(6_000)
+    expect(retryAfterMs('soon')).toBeUndefined()
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const wait = backoffMs(attempt, 200, 5000)
+      expect(wait).toBeGreaterThanOrEqual(0)
+      expect(wait).toBeLessThanOrEqual(5000)
+    }
+    expect(backoffMs(3, 200, 60_000, () => 1)).toBe(1600)
+  })
+})
+
+describe('docker config credentials', () => {
+  test('auths keys in any spelling, per-repository entries, identity tokens', async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'config.json')
+      const b64 = (s: string) => Buffer.from(s).toString('base64')
+      await writeFile(
+        file,
+        JSON.stringify({
+          auths: {
+            'https://index.docker.io/v1/': { auth: b64('hub:hubpw') },
+            'https://quay.io': { auth: b64('org:orgpw') },
+            'quay.io/acme/private': { auth: b64('robot:robotpw') },
+            'registry.example.com': { identitytoken: 'refresh-123', auth: b64('me:') },
+          },
+        }),
+      )
+      const store = new CredentialStore({ dockerConfigPath: file })
+      expect(await store.get('docker.io', 'library/nginx')).toEqual({
+        kind: 'basic',
+        username: 'hub',
+        password: 'hubpw',
+      })
+      expect(await store.get('quay.io', 'acme/private/api')).toMatchObject({ username: 'robot' })
+      expect(await store.get('quay.io', 'acme/public')).toMatchObject({ username: 'org' })
+      expect(await store.get('registry.example.com', 'x')).toEqual({
+        kind: 'identity-token',
+        username: 'me',
+        token: 'refresh-123',
+      })
+      expect(await store.get('ghcr.io', 'x')).toBeUndefined()
+      expect(normaliseAuthKey('https://ghcr.io/v2/')).toBe('ghcr.io')
+    })
+  })
+
+  test('credHelpers and credsStore run docker-credential-<name> get', async () => {
+    await withTempDir(async (dir) => {
+      const bin = join(dir, 'bin')
+      await mkdir(bin)
+      const helper = join(bin, 'docker-credential-fake')
+      await writeFile(
+        helper,
+        '#!/bin/sh\nread server\ncase "$server" in\n  helped.example) echo \'{"Username":"h","Secret":"s1"}\' ;;\n  stored.example) echo \'{"Username":"<token>","Secret":"tok"}\' ;;\n  *) echo "credentials not found in native keychain"; exit 1 ;;\nesac\n',
+      )
+      await chmod(helper, 0o755)
+      const file = join(dir, 'config.json')
+      await writeFile(file, JSON.stringify({ credHelpers: { 'helped.example': 'fake' }, credsStore: 'fake' }))
+      const oldPath = process.env.PATH
+      process.env.PATH = `${bin}:${oldPath}`
+      try {
+        const store = new CredentialStore({ dockerConfigPath: file })
+        expect(await store.get('helped.example')).toEqual({ kind: 'basic', username: 'h', password: 's1' })
+        expect(await store.get('stored.example')).toEqual({ kind: 'identity-token', username: undefined, token: 'tok' })
+        expect(await store.get('nothing.example')).toBeUndefined()
+      } finally {
+        process.env.PATH = oldPath
+      }
+    })
+  })
+
+  test('REGISTRY_AUTH_FILE wins over DOCKER_CONFIG; a broken file is named in the error', async () => {
+    await withTempDir(async (dir) => {
+      const podman = join(dir, 'auth.json')
+      await writeFile(
+        podman,
+        JSON.stringify({ auths: { 'r.example': { auth: Buffer.from('p:1').toString('base64') } } }),
+      )
+      await mkdir(join(dir, 'docker'))
+      await writeFile(
+        join(dir, 'docker', 'config.json'),
+        JSON.stringify({ auths: { 'r.example': { auth: Buffer.from('d:2').toString('base64') } } }),
+      )
+      const store = new CredentialStore({ env: { REGISTRY_AUTH_FILE: podman, DOCKER_CONFIG: join(dir, 'docker') } })
+      expect(await store.get('r.example')).toMatchObject({ username: 'p' })
+      await writeFile(join(dir, 'broken.json'), '{ not json')
+      await expect(
+        new CredentialStore({ dockerConfigPath: join(dir, 'broken.json') }).get('r.example'),
+      ).rejects.toThrow(/broken\.json: not valid JSON/)
+    })
+  })
+})

@@ -1,0 +1,43 @@
+import { describe, expect, test } from 'vitest'
+import { parseAllDocuments } from 'yaml'
+import { runCli, schemaErrors } from '../helpers/cli.js'
+
+describe('konflux-gitops releaseplan', () => {
+  test('prints a ReleasePlan wired to a tenant pipeline that runs release, plus the RBAC it needs', async () => {
+    const result = await runCli([
+      'releaseplan',
+      '--application',
+      'shop',
+      '--tag',
+      'released',
+      '--tag',
+      '{{ git_short_sha }}',
+      '--pipeline-repo',
+      'https://github.com/acme/shop-gitops.git',
+    ])
+    expect(result.exitCode, result.stderr).toBe(0)
+    const docs = parseAllDocuments(result.stdout).map((d) => d.toJS())
+    expect(docs.map((d) => d.kind)).toEqual(['ReleasePlan', 'ServiceAccount', 'Role', 'RoleBinding', 'Pipeline'])
+    const plan = docs[0]
+    expect(plan.metadata.labels['release.appstudio.openshift.io/auto-release']).toBe('true')
+    expect(plan.spec.application).toBe('shop')
+    expect(plan.spec.data.mapping.defaults.tags).toEqual(['released', '{{ git_short_sha }}'])
+    expect(plan.spec.tenantPipeline.pipelineRef.params).toContainEqual({
+      name: 'url',
+      value: 'https://github.com/acme/shop-gitops.git',
+    })
+    const script = docs[4].spec.tasks[0].taskSpec.steps[0].script as string
+    expect(script).toMatch(/konflux-gitops@latest release/)
+    expect(script).toMatch(/--mapping \/tmp\/releaseplan\.json/)
+    expect(docs[2].rules[0].resources).toEqual(['snapshots', 'releaseplans'])
+  })
+
+  test('--json matches its schema; a bad application name is a usage error', async () => {
+    const result = await runCli(['releaseplan', '--application', 'shop', '--json'])
+    expect(result.exitCode).toBe(0)
+    expect(await schemaErrors('releaseplan', result.json)).toEqual([])
+    const bad = await runCli(['releaseplan', '--application', 'Shop_App'])
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toMatch(/--application "Shop_App" is not a Konflux application name/)
+  })
+})
