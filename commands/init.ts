@@ -1,10 +1,11 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../src/cli/base-command.js'
 import { describeResult, initRepo, resultExitCode, type ScaffoldResult } from '../src/scaffold/index.js'
-import { argocdModes, ciModes } from '../src/spec/index.js'
+import { argocdModes, ciModes, flavours, updaters } from '../src/spec/index.js'
 
 export default class Init extends BaseCommand {
-  static override summary = 'Create or reconcile a GitOps repo that Argo CD deploys and Renovate keeps pinned'
+  static override summary =
+    'Create or reconcile a GitOps repo that Argo CD deploys and Renovate (or Dependabot) keeps pinned'
   static override description =
     `Writes konflux-gitops.yaml (the repo's spec), a kustomize base per component, an overlay per
 environment whose images: entries set newTag: <tag> (or <tag>@sha256:<digest> with --pin), Argo CD objects,
@@ -13,12 +14,21 @@ the flags into the spec and reconciles the tree: unchanged files are left alone,
 kept and reported (exit 1) unless --force, and lists in kustomization.yaml files are merged keeping your entries.
 A second run with the same input changes nothing and makes no commit.
 
+--flavour helm writes a chart (charts/<app>/) and environments/<env>/values.yaml with, per component,
+image: {repository, tag: "<tag>@sha256:<digest>"}; Argo CD deploys the chart with that values file.
+--updater dependabot writes .github/dependabot.yml (one docker update and group per environment) and a workflow
+that enables auto-merge for auto-merge environments; with kustomize, pins become unquoted image: lines in
+environments/<env>/images/<component>.yaml patches, the only form Dependabot reads. Both are fixed once the
+repo exists: init refuses to switch them (exit 2) and says how to migrate.
+
 ${EXIT_CODES_HELP}`
   static override examples = [
     '<%= config.bin %> <%= command.id %> demo --app shop --component api=quay.io/acme/shop/api --component web=quay.io/acme/shop/web:8080',
     '<%= config.bin %> <%= command.id %> demo --from-snapshot snapshot.yaml --pin',
     'kubectl get snapshot shop-x7k2p -o yaml | <%= config.bin %> <%= command.id %> demo --from-snapshot -',
     '<%= config.bin %> <%= command.id %> demo --app shop --component api=quay.io/acme/shop/api --dry-run',
+    '<%= config.bin %> <%= command.id %> demo --app shop --component api=quay.io/acme/shop/api:8080 --flavour helm',
+    '<%= config.bin %> <%= command.id %> demo --app shop --component api=quay.io/acme/shop/api --updater dependabot',
     '<%= config.bin %> <%= command.id %> demo --git-remote git@github.com:acme/shop-gitops.git --push',
     'GITHUB_TOKEN=$(gh auth token) <%= config.bin %> <%= command.id %> demo --from-snapshot snapshot.yaml --github acme/shop-gitops',
   ]
@@ -40,6 +50,16 @@ ${EXIT_CODES_HELP}`
     'destination-server': Flags.string({ description: 'cluster API URL Argo CD deploys to' }),
     'renovate-preset': Flags.string({ description: 'Renovate preset to extend instead of inline rules' }),
     ci: Flags.string({ description: 'CI workflow to write (default github)', options: [...ciModes] }),
+    flavour: Flags.string({
+      description:
+        'kustomize: a base per component and an overlay per environment; helm: a chart and a values file per environment (default kustomize; fixed once the repo exists)',
+      options: [...flavours],
+    }),
+    updater: Flags.string({
+      description:
+        'who keeps the image pins: renovate, or dependabot (GitHub only; writes .github/dependabot.yml) (default renovate; fixed once the repo exists)',
+      options: [...updaters],
+    }),
     'git-remote': Flags.string({ description: 'set origin to this URL (file://, ssh or https)' }),
     push: Flags.boolean({ description: 'push the branch to origin after committing', default: false }),
     branch: Flags.string({ description: 'branch Argo CD follows and the first commit goes to (default main)' }),
@@ -81,6 +101,8 @@ ${EXIT_CODES_HELP}`
       destinationServer: flags['destination-server'],
       renovatePreset: flags['renovate-preset'],
       ci: flags.ci as (typeof ciModes)[number] | undefined,
+      flavour: flags.flavour as (typeof flavours)[number] | undefined,
+      updater: flags.updater as (typeof updaters)[number] | undefined,
       gitRemote: flags['git-remote'],
       push: flags.push,
       branch: flags.branch,

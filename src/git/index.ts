@@ -203,3 +203,14 @@ async function authorEnv(dir: string): Promise<NodeJS.ProcessEnv> {
 }
 
 export { branchExists, dirtyPaths, headCommit, switchBranch, switchToNewBranch } from './worktree.js'
+export {
+  assertBranchFree,
+  assertCleanRepo,
+  type ChangeToCommit,
+  type CommittedChange,
+  commitChange,
+  diffAgainstTree,
+  type PullRequestRef,
+  parseGitHubRepo,
+} from './propose-change.js'
+export { compareCommits, localBranchCommit, lsRemote, remoteUrl } from './remote.js'

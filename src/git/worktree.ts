@@ -14,7 +14,10 @@ async function client(dir: string): Promise<SimpleGit> {
 
 /** Paths with uncommitted changes, staged or not, plus untracked files (ignored files are not counted). */
 export async function dirtyPaths(dir: string): Promise<string[]> {
-  const git = await client(dir)
+  // Untrimmed: porcelain lines start with a significant space (" M file"), and trimming would eat the first one's.
+  const { simpleGit } = await import('simple-git')
+  const env = gitEnvironment()
+  const git = simpleGit({ ...gitOptions(dir, env), trimmed: false }).env(env)
   const status = await git.raw(['status', '--porcelain', '-z', '--untracked-files=all'])
   return status
     .split('\0')

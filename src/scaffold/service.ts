@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path'
 import type { Document } from 'yaml'
 import { UsageError, UserError } from '../cli/errors.js'
 import { openRepo, PushError } from '../git/index.js'
+import { pinStoreFor } from '../pins/index.js'
 import { renovateConfigForRepo } from '../presets/index.js'
 import { parseSnapshot, type Snapshot } from '../snapshot/index.js'
 import {
@@ -21,9 +22,10 @@ import { unifiedDiff } from './diff.js'
 import { applyChanges, readFiles } from './files.js'
 import { checkImageRepository, checkName, checkPort, parseComponentFlag, withoutCredentials } from './inputs.js'
 import { LEDGER_FILE, parseLedger } from './ledger.js'
-import { componentBase, planFiles } from './plan.js'
+import { planFiles } from './plan.js'
 import { promptForMissing } from './prompts.js'
 import { type FileChange, reconcile } from './reconcile.js'
+import { flavourPlanner } from './shape.js'
 
 /** Resolves `repo:tag` to the digest the tag points at now (the index digest for multi-arch images). */
 export type DigestResolver = (reference: string) => Promise<string>
@@ -89,6 +91,8 @@ export interface InitRequest extends RepoChangeOptions {
   readonly destinationServer?: string | undefined
   readonly renovatePreset?: string | undefined
   readonly ci?: RepoSpec['ci'] | undefined
+  readonly flavour?: RepoSpec['flavour'] | undefined
+  readonly updater?: RepoSpec['updater'] | undefined
   readonly branch?: string | undefined
   /** A Snapshot file, or `-` for stdin. */
   readonly fromSnapshot?: string | undefined
@@ -165,12 +169,15 @@ export async function initRepo(request: InitRequest): Promise<ScaffoldResult> {
         destinationServer: request.destinationServer,
         renovatePreset: request.renovatePreset,
         ci: request.ci,
+        flavour: request.flavour,
+        updater: request.updater,
         branch: request.branch,
         repoURL: remote,
       }),
       ...(request.integrationTest ? { integrationTest: current?.integrationTest ?? {} } : {}),
     }
     const spec = validateSpec(input, 'the flags given')
+    if (current) checkSameShape(current, spec, request.dir)
     if (spec.components.length === 0) {
       throw new UsageError('init needs at least one --component NAME=IMAGE[:PORT] (or --from-snapshot FILE)', {
         code: 'missing-component',
@@ -318,6 +325,26 @@ export async function removeEnvironment(request: EnvRemoveRequest): Promise<Scaf
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * A repo holds one shape. Changing where pins live (kustomize images:, Helm values, manifest patches) would delete
+ * the old layout and lose its pins, so it is refused with the way to migrate by hand instead. Changing only the
+ * updater while the pins stay put (a Helm repo: both updaters read its values files) is a plain reconcile: the old
+ * updater's files are removed and the new one's written in the same commit.
+ */
+function checkSameShape(current: RepoSpec, wanted: RepoSpec, dir: string): void {
+  if (current.flavour === wanted.flavour && current.updater === wanted.updater) return
+  if (current.flavour === wanted.flavour && pinStoreFor(current).shape === pinStoreFor(wanted).shape) return
+  const from = `flavour ${current.flavour}, updater ${current.updater}`
+  const to = `flavour ${wanted.flavour}, updater ${wanted.updater}`
+  throw new UsageError(`${dir} is a konflux-gitops repo with ${from}; init will not switch it to ${to}`, {
+    code: 'shape-change',
+    hint:
+      `A repo holds one shape, and switching drops the current pins. To migrate by hand: note each environment's digests ` +
+      `(konflux-gitops status ${dir}), create a new repo with konflux-gitops init NEWDIR --flavour ${wanted.flavour} --updater ${wanted.updater} ` +
+      `--from-snapshot FILE --pin (or the same --component flags), then point Argo CD at it. Without --flavour/--updater, init keeps ${from}.`,
+  })
+}
 
 function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>
@@ -553,9 +580,10 @@ async function applyChange(
   const { spec, pins, message } = await change(state.current?.spec)
   const ledgerText = (await readFiles(dir, [LEDGER_FILE])).get(LEDGER_FILE)
   const ledger = parseLedger(ledgerText)
+  const store = pinStoreFor(spec)
   const mergedPaths = [
-    ...spec.components.map((c) => `${componentBase(c.name)}/kustomization.yaml`),
-    ...spec.environments.map((e) => `environments/${e.name}/kustomization.yaml`),
+    ...flavourPlanner(spec).mergedPaths(spec),
+    ...spec.environments.flatMap((e) => store.files(spec, e.name)),
   ]
   const files = await readFiles(dir, [...mergedPaths, ...Object.keys(ledger.files)])
   if (ledgerText !== undefined) files.set(LEDGER_FILE, ledgerText)

@@ -1,0 +1,59 @@
+import { Args, Flags } from '@oclif/core'
+import { BaseCommand, EXIT_CODES_HELP } from '../../src/cli/base-command.js'
+import { describeResult, enableIntegrationTest, resultExitCode, type ScaffoldResult } from '../../src/scaffold/index.js'
+
+export default class IntegrationAdd extends BaseCommand {
+  static override summary =
+    'Add an ephemeral-environment integration test: an IntegrationTestScenario and its Tekton Pipeline'
+  static override description =
+    `Records integrationTest in konflux-gitops.yaml and writes integration/integration-test-scenario.yaml
+(IntegrationTestScenario, appstudio.redhat.com/v1beta2) and integration/pipelines/deploy-and-test.yaml (a Tekton
+Pipeline), then commits. For every Snapshot, Konflux runs the pipeline from this repo through the git resolver: it
+provisions an ephemeral namespace, deploys exactly the Snapshot's images with this repo's manifests
+(konflux-gitops render --snapshot "$SNAPSHOT" --build | kubectl apply -f -), waits for the rollouts, then runs the
+run-tests task: put your tests there. init --integration-test does the same.
+
+The pipeline is read from repoURL at the spec's branch: --repo-url sets repoURL (default: the origin remote).
+Apply the scenario in your Konflux tenant namespace once pushed:
+  kubectl apply -f integration/integration-test-scenario.yaml -n <tenant>
+
+Your edits to the pipeline (your tests) are kept on later runs; a run that would change an edited file reports a
+conflict (exit 1) unless --force.
+
+${EXIT_CODES_HELP}`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --env stage --repo-url https://github.com/acme/shop-gitops.git',
+    '<%= config.bin %> <%= command.id %> ../shop-gitops --dry-run',
+  ]
+  static override args = {
+    dir: Args.string({ description: 'directory of the GitOps repo', default: '.' }),
+  }
+  static override flags = {
+    env: Flags.string({
+      description: 'environment overlay the Snapshot is deployed on top of (default: stage, else the first)',
+    }),
+    'repo-url': Flags.string({ description: 'URL Konflux clones this repo from (default: repoURL, else origin)' }),
+    name: Flags.string({ description: 'name of the scenario and pipeline (default: <app>-deploy-and-test)' }),
+    push: Flags.boolean({ description: 'push the branch to origin after committing', default: false }),
+    'dry-run': Flags.boolean({ description: 'print the diff, write nothing', default: false }),
+    force: Flags.boolean({ description: 'replace generated files you edited', default: false }),
+  }
+
+  async run(): Promise<ScaffoldResult> {
+    const { args, flags } = await this.parse(IntegrationAdd)
+    const result = await enableIntegrationTest({
+      dir: args.dir,
+      env: flags.env,
+      name: flags.name,
+      repoUrl: flags['repo-url'],
+      push: flags.push,
+      dryRun: flags['dry-run'],
+      force: flags.force,
+      progress: (message) => this.progress(message),
+    })
+    this.log(describeResult(result))
+    this.exitWith(resultExitCode(result))
+    return result
+  }
+}

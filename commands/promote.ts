@@ -1,0 +1,83 @@
+import { Args, Flags } from '@oclif/core'
+import { BaseCommand, EXIT_CODES_HELP } from '../src/cli/base-command.js'
+import { type PromoteResult, promote } from '../src/promote/index.js'
+
+export default class Promote extends BaseCommand {
+  static override summary = 'Promote the pinned digests of one environment to another, on a new branch'
+  static override description =
+    `Copies the pinned tag@digest of the chosen components (default: all) from one environment's overlay to
+another's, keeping comments and order, and commits the change on a new branch with a message listing each component
+with its old and new digest. You are left on the new branch; a second run finds nothing to promote.
+
+--push pushes the branch to --remote. --github OWNER/REPO proposes the same change as a pull request through the
+GitHub API (the same branch name on top of the repository's default branch; token from GITHUB_TOKEN or GH_TOKEN);
+re-running it updates that pull request instead of opening another.
+
+Refuses an unpinned source (nothing known-good to promote), a component missing in either environment, a work tree
+with uncommitted changes, and a frozen target (unless --force). --dry-run prints the diff and changes nothing.
+
+${EXIT_CODES_HELP}`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --from stage --to prod',
+    '<%= config.bin %> <%= command.id %> --from stage --to prod --component api --dry-run',
+    '<%= config.bin %> <%= command.id %> --from stage --to prod --github acme/shop-gitops',
+  ]
+  static override args = {
+    dir: Args.string({ description: 'the GitOps repository (default: current folder)', default: '.' }),
+  }
+  static override flags = {
+    from: Flags.string({ description: 'environment whose pins are promoted', required: true }),
+    to: Flags.string({ description: 'environment that gets them', required: true }),
+    component: Flags.string({
+      char: 'c',
+      description: 'component to promote (repeatable; default: all)',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    branch: Flags.string({ description: 'name of the new branch (default: konflux-gitops/promote-FROM-to-TO-<hash>)' }),
+    push: Flags.boolean({ description: 'push the branch to --remote' }),
+    remote: Flags.string({ description: 'git remote to push to', default: 'origin' }),
+    github: Flags.string({ description: 'OWNER/REPO: open a pull request with the change on GitHub' }),
+    'github-api-url': Flags.string({ description: 'GitHub REST API URL (GitHub Enterprise)', env: 'GITHUB_API_URL' }),
+    force: Flags.boolean({ description: 'promote into a frozen environment anyway' }),
+    'dry-run': Flags.boolean({ description: 'print what would change and change nothing' }),
+  }
+
+  async run(): Promise<PromoteResult> {
+    const { args, flags } = await this.parse(Promote)
+    const result = await promote(
+      {
+        dir: args.dir,
+        from: flags.from,
+        to: flags.to,
+        components: flags.component,
+        branch: flags.branch,
+        push: flags.push,
+        remote: flags.remote,
+        github: flags.github,
+        githubApiUrl: flags['github-api-url'],
+        force: flags.force,
+        dryRun: flags['dry-run'],
+      },
+      { onProgress: (message) => this.progress(message) },
+    )
+    if (result.changes.length === 0) {
+      this.log(
+        `${result.to} already pins ${result.from}'s digests for ${result.unchanged.join(', ')}: nothing to promote`,
+      )
+      return result
+    }
+    for (const change of result.changes) {
+      this.log(`${change.component.padEnd(20)} ${short(change.previous)} -> ${short(change.digest)}`)
+    }
+    if (result.dryRun) this.log(`\n${result.diff ?? ''}(dry run: nothing written; would commit on ${result.branch})`)
+    else
+      this.log(`committed ${result.commit?.slice(0, 12)} on branch ${result.branch}${result.pushed ? ' (pushed)' : ''}`)
+    if (result.pullRequest) this.log(`pull request: ${result.pullRequest.url}`)
+    return result
+  }
+}
+
+function short(digest: string | null): string {
+  return digest === null ? 'unpinned' : digest.replace(/^sha256:/, '').slice(0, 12)
+}

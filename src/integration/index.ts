@@ -1,0 +1,9 @@
+export {
+  defaultTestEnvironment,
+  type IntegrationFile,
+  type IntegrationTestOptions,
+  integrationTestFiles,
+  PIPELINE_PATH,
+  packageVersion,
+  SCENARIO_PATH,
+} from './plan.js'

@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { UsageError } from '../cli/errors.js'
+import { renderTemplate } from '../scaffold/templates.js'
+import { DNS_LABEL, type RepoSpec } from '../spec/index.js'
+
+export const PIPELINE_PATH = 'integration/pipelines/deploy-and-test.yaml'
+export const SCENARIO_PATH = 'integration/integration-test-scenario.yaml'
+
+export interface IntegrationTestOptions {
+  /** The GitOps repository URL the git resolver and the pipeline clone. */
+  readonly repoUrl: string
+  /** Branch, tag or commit the scenario and pipeline read. */
+  readonly revision: string
+  /** The environment overlay the Snapshot goes on top of; undefined: the spec's default (see defaultTestEnvironment). */
+  readonly env?: string | undefined
+  /** Name of the scenario and pipeline; default `<app>-deploy-and-test`. */
+  readonly name?: string | undefined
+  /** konflux-gitops version the pipeline runs; default this one. */
+  readonly cliVersion?: string | undefined
+}
+
+export interface IntegrationFile {
+  readonly path: string
+  readonly content: string
+  /** Always false: generated whole, like init's non-merged files (the shape init's planFiles uses). */
+  readonly merged: false
+}
+
+/** The closest thing to production that still moves often: stage if there is one, else the first environment. */
+export function defaultTestEnvironment(spec: RepoSpec): string {
+  return spec.environments.find((env) => env.name === 'stage')?.name ?? spec.environments[0]?.name ?? ''
+}
+
+let ownVersion: string | undefined
+/** This package's version, so the pipeline renders with the same CLI that wrote it. */
+export function packageVersion(): string {
+  ownVersion ??= (
+    JSON.parse(
+      readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'package.json'), 'utf8'),
+    ) as { version: string }
+  ).version
+  return ownVersion
+}
+
+/** YAML double-quoted scalar: a URL or revision may hold characters plain YAML would misread. */
+const quoted = (value: string) => JSON.stringify(value)
+
+/**
+ * Pure: the IntegrationTestScenario and the Tekton Pipeline it runs, from the repo spec. `init --integration-test`
+ * and `integration add` both write exactly these files.
+ */
+export function integrationTestFiles(spec: RepoSpec, options: IntegrationTestOptions): IntegrationFile[] {
+  const env = options.env ?? spec.integrationTest?.env ?? defaultTestEnvironment(spec)
+  if (env !== '' && !spec.environments.some((e) => e.name === env)) {
+    throw new UsageError(`integration test environment "${env}" is not an environment of this repo`, {
+      code: 'unknown-environment',
+      hint: `Pick one of ${spec.environments.map((e) => e.name).join(', ') || '(none)'} (integrationTest.env in konflux-gitops.yaml, or --env).`,
+    })
+  }
+  const name = options.name ?? spec.integrationTest?.name ?? `${spec.app}-deploy-and-test`
+  if (!DNS_LABEL.test(name) || name.length > 63) {
+    throw new UsageError(`--name ${name}: must be a DNS-1123 label (lowercase letters, digits and "-")`)
+  }
+  if (options.repoUrl.trim() === '') throw new UsageError('the GitOps repository URL is empty')
+  const values = {
+    app: spec.app,
+    name,
+    env,
+    repoUrl: quoted(options.repoUrl),
+    revision: quoted(options.revision),
+    cliVersion: options.cliVersion ?? packageVersion(),
+  }
+  return [
+    {
+      path: SCENARIO_PATH,
+      content: renderTemplate('integration/integration-test-scenario.yaml', values),
+      merged: false,
+    },
+    {
+      path: PIPELINE_PATH,
+      content: renderTemplate('integration/pipelines/deploy-and-test.yaml', values),
+      merged: false,
+    },
+  ]
+}

@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, relative, resolve, sep } from 'node:path'
+import { UsageError, UserError } from '../cli/errors.js'
+import { helmValuesPath, pinStoreFor, type ReadText } from '../pins/index.js'
+import type { Snapshot } from '../snapshot/index.js'
+import { namespaceOf, type RepoSpec, readSpec, SPEC_FILE } from '../spec/index.js'
+import { buildHelmChart, HELM_RENDER_VALUES, planHelmValues } from './helm.js'
+import { buildKustomization } from './kustomize.js'
+import { planRender, RENDER_MARKER, type RenderedImage } from './plan.js'
+
+export interface RenderOptions {
+  /** The GitOps repo (holds konflux-gitops.yaml). */
+  readonly dir: string
+  readonly snapshot: Snapshot
+  readonly env?: string | undefined
+  readonly namespace?: string | undefined
+  /** Where to write the overlay; default a new temporary folder (removed again after --build). */
+  readonly out?: string | undefined
+  readonly build?: boolean
+  readonly allowUnknown?: boolean
+}
+
+export interface RenderResult {
+  snapshot: string
+  application: string
+  environment: string | null
+  namespace: string | null
+  /** The overlay folder, or null when it was temporary and removed after building. */
+  out: string | null
+  images: RenderedImage[]
+  warnings: string[]
+  /** The built manifests (only with build). */
+  manifests: string | null
+}
+
+export interface RenderDeps {
+  build?: (dir: string) => Promise<string>
+}
+
+/** Read a repo-relative file synchronously, undefined when absent: what the pin seam reads through. */
+export function repoReader(dir: string): ReadText {
+  return (path) => {
+    try {
+      return readFileSync(join(dir, path), 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw error
+    }
+  }
+}
+
+export async function loadRepoSpec(dir: string): Promise<RepoSpec> {
+  const loaded = await readSpec(dir)
+  if (!loaded) {
+    throw new UsageError(`${resolve(dir)} has no ${SPEC_FILE}: it is not a konflux-gitops repository`, {
+      code: 'not-a-gitops-repo',
+      hint: 'Pass the GitOps repo folder as DIR, or create one with konflux-gitops init.',
+    })
+  }
+  return loaded.spec
+}
+
+export function findEnvironment(spec: RepoSpec, name: string) {
+  const env = spec.environments.find((e) => e.name === name)
+  if (!env) {
+    throw new UsageError(`environment "${name}" is not in ${SPEC_FILE}`, {
+      code: 'unknown-environment',
+      hint: `Known environments: ${spec.environments.map((e) => e.name).join(', ') || 'none'}.`,
+    })
+  }
+  return env
+}
+
+export async function renderSnapshot(options: RenderOptions, deps: RenderDeps = {}): Promise<RenderResult> {
+  const dir = resolve(options.dir)
+  const spec = await loadRepoSpec(dir)
+  const env = options.env === undefined ? undefined : findEnvironment(spec, options.env)
+  const pins = env ? pinStoreFor(spec).read(spec, env.name, repoReader(dir)) : []
+
+  const temporary = options.out === undefined
+  const out = temporary ? await mkdtemp(join(tmpdir(), 'konflux-gitops-render-')) : resolve(options.out!)
+  try {
+    const outToRepo = relative(out, dir).split(sep).join('/')
+    const plan = planRender({
+      spec,
+      env,
+      pins,
+      snapshot: options.snapshot,
+      namespace: options.namespace,
+      allowUnknown: options.allowUnknown ?? false,
+      outToRepo,
+    })
+    let manifests: string | null = null
+    if (spec.flavour === 'helm') {
+      // A Helm repo renders a values file for its chart instead of an overlay (see helm.ts).
+      const values = planHelmValues(
+        spec,
+        options.snapshot.name,
+        env ? repoReader(dir)(helmValuesPath(env.name)) : undefined,
+        plan.images,
+        env?.name,
+      )
+      await writeRendered(out, HELM_RENDER_VALUES, values)
+      if (options.build) {
+        manifests = await buildHelmChart({
+          release: spec.app,
+          chartDir: join(dir, 'charts', spec.app),
+          valuesFile: join(out, HELM_RENDER_VALUES),
+          namespace: plan.namespace ?? (env ? namespaceOf(spec, env) : null),
+        })
+      }
+    } else {
+      await writeOverlay(out, plan.kustomization)
+      manifests = options.build ? await (deps.build ?? buildKustomization)(out) : null
+    }
+    return {
+      snapshot: options.snapshot.name,
+      application: options.snapshot.application,
+      environment: env?.name ?? null,
+      namespace: plan.namespace ?? (env ? namespaceOf(spec, env) : null),
+      out: temporary && options.build ? null : out,
+      images: [...plan.images],
+      warnings: [...plan.warnings],
+      manifests,
+    }
+  } catch (error) {
+    if (temporary) await rm(out, { recursive: true, force: true })
+    throw error
+  } finally {
+    if (temporary && options.build) await rm(out, { recursive: true, force: true })
+  }
+}
+
+/** Replace the overlay atomically; an existing kustomization that this command did not write is never touched. */
+async function writeOverlay(out: string, text: string): Promise<void> {
+  await writeRendered(out, 'kustomization.yaml', text)
+}
+
+async function writeRendered(out: string, name: string, text: string): Promise<void> {
+  await mkdir(out, { recursive: true })
+  const target = join(out, name)
+  let existing: string | undefined
+  try {
+    existing = await readFile(target, 'utf8')
+  } catch {}
+  if (existing !== undefined && !existing.includes(RENDER_MARKER)) {
+    throw new UserError(`${target} exists and was not written by ${RENDER_MARKER}: refusing to overwrite it`, {
+      code: 'out-not-empty',
+      hint: 'Pass an empty or new folder as --out.',
+    })
+  }
+  const partial = `${target}.${process.pid}.tmp`
+  await writeFile(partial, text)
+  await rename(partial, target)
+}
