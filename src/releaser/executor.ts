@@ -35,7 +35,10 @@ export class RetagFailure extends Error {
   readonly retryAfterMs: number | undefined
   readonly status: number | undefined
 
-  constructor(message: string, options: { retryable: boolean; retryAfterMs?: number; status?: number; cause?: unknown }) {
+  constructor(
+    message: string,
+    options: { retryable: boolean; retryAfterMs?: number; status?: number; cause?: unknown },
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'RetagFailure'
     this.retryable = options.retryable

@@ -6,8 +6,13 @@ import { UserError } from '../cli/errors.js'
 
 /**
  * The releaser's journal: one SQLite file in WAL mode under --state DIR. Every accepted Snapshot, every planned
- * retag, every attempt and outcome, and what each tag points at. `synchronous=FULL` makes a commit durable before
- * the webhook answers 202, so a crash at any instant loses nothing that was acknowledged.
+ * retag, every attempt and outcome, and what each tag points at.
+ *
+ * Durability is chosen per write. Accepting Snapshots commits with `synchronous=FULL` (the WAL is fsynced before
+ * the webhook answers 202), batched so one fsync covers every request that arrived meanwhile. Worker bookkeeping
+ * commits with `synchronous=NORMAL`: it survives a killed process (the WAL is in the OS cache); a power loss can
+ * only roll it back to an earlier state the releaser already passed through, from which it redoes idempotent work
+ * (a HEAD shows the tag in place) and the newest-wins checks still hold, because every accepted Snapshot is there.
  */
 
 export type EventState = 'pending' | 'released' | 'failed'
@@ -58,6 +63,8 @@ export interface RetagRecord {
   readonly updatedAt: number
   readonly snapshot: string
   readonly createdAt: string
+  /** When the webhook accepted the event (ms since epoch): the start of event→tag latency. */
+  readonly receivedAt: number
 }
 
 export interface ReleaseRecord {
@@ -130,7 +137,7 @@ CREATE TABLE IF NOT EXISTS retags (
 );
 CREATE INDEX IF NOT EXISTS retags_due ON retags(state, next_attempt_at, id);
 CREATE INDEX IF NOT EXISTS retags_event ON retags(event_id);
-CREATE INDEX IF NOT EXISTS retags_target ON retags(target, state);
+CREATE INDEX IF NOT EXISTS retags_pending_target ON retags(state, target, next_attempt_at);
 CREATE TABLE IF NOT EXISTS tags (
   target TEXT PRIMARY KEY,
   digest TEXT NOT NULL,
@@ -158,6 +165,10 @@ CREATE TABLE IF NOT EXISTS history (
   from_digest TEXT,
   to_digest TEXT NOT NULL,
   action TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cursors (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_component ON history(component);
 CREATE INDEX IF NOT EXISTS history_tag ON history(tag);
@@ -191,6 +202,7 @@ function retagFromRow(row: Row): RetagRecord {
     updatedAt: Number(row.updated_at),
     snapshot: String(row.snapshot),
     createdAt: String(row.created_at),
+    receivedAt: Number(row.received_at),
   }
 }
 
@@ -211,7 +223,8 @@ export class Journal {
     try {
       if (options.create !== false) mkdirSync(stateDir, { recursive: true })
       const db = new DatabaseSync(path, { open: true })
-      db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;')
+      // busy_timeout first: switching to WAL and creating tables wait for a lock held by the daemon in another process.
+      db.exec('PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;')
       db.exec(SCHEMA)
       return new Journal(path, db)
     } catch (error) {
@@ -255,64 +268,115 @@ export class Journal {
   }
 
   /**
-   * Store an accepted Snapshot and its planned retags in one transaction. The same Snapshot (namespace/name) a
-   * second time returns the first id: one Snapshot, one release.
+   * Store an accepted Snapshot and its planned retags, durably (fsync) before returning. The same Snapshot
+   * (namespace/name) a second time returns the first id: one Snapshot, one release.
    */
   accept(input: AcceptInput, now = Date.now()): AcceptResult {
-    const key = `${input.namespace ?? ''}/${input.snapshot}`
-    return this.transaction(() => {
-      const existing = this.stmt('SELECT id FROM events WHERE snapshot_key = ?').get(key)
-      if (existing) return { id: String(existing.id), duplicate: true }
-      const id = randomUUID()
-      this.stmt(
-        `INSERT INTO events (id, snapshot_key, snapshot, namespace, application, created_at, body, source, state, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        id,
-        key,
-        input.snapshot,
-        input.namespace ?? null,
-        input.application,
-        input.createdAt,
-        input.body,
-        input.source,
-        input.retags.length === 0 ? 'released' : 'pending',
-        now,
-      )
-      const insert = this.stmt(
-        `INSERT INTO retags (event_id, component, source, registry, repository, tag, target, digest, state, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
-      )
-      for (const retag of input.retags) {
-        insert.run(
-          id,
-          retag.component,
-          retag.source,
-          retag.registry,
-          retag.repository,
-          retag.tag,
-          `${retag.repository}:${retag.tag}`,
-          retag.digest,
-          now,
-        )
-      }
-      return { id, duplicate: false }
-    })
+    return this.acceptMany([input], now)[0]!
   }
 
-  /** Pending retags whose next attempt is due, oldest first, skipping targets already being worked on. */
+  /**
+   * Several accepts in one durable transaction: one fsync for a burst of webhook requests. `cursor` (a watch's
+   * resourceVersion) is saved in the same transaction, so a restart resumes exactly after what was stored.
+   */
+  acceptMany(
+    inputs: readonly AcceptInput[],
+    now = Date.now(),
+    cursor?: { name: string; value: string | undefined },
+  ): AcceptResult[] {
+    this.db.exec('PRAGMA synchronous=FULL')
+    try {
+      return this.transaction(() => {
+        const results = inputs.map((input) => this.insertEvent(input, now))
+        if (cursor) this.writeCursor(cursor.name, cursor.value)
+        return results
+      })
+    } finally {
+      this.db.exec('PRAGMA synchronous=NORMAL')
+    }
+  }
+
+  private insertEvent(input: AcceptInput, now: number): AcceptResult {
+    const key = `${input.namespace ?? ''}/${input.snapshot}`
+    const existing = this.stmt('SELECT id FROM events WHERE snapshot_key = ?').get(key)
+    if (existing) return { id: String(existing.id), duplicate: true }
+    const id = randomUUID()
+    this.stmt(
+      `INSERT INTO events (id, snapshot_key, snapshot, namespace, application, created_at, body, source, state, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      id,
+      key,
+      input.snapshot,
+      input.namespace ?? null,
+      input.application,
+      input.createdAt,
+      input.body,
+      input.source,
+      input.retags.length === 0 ? 'released' : 'pending',
+      now,
+    )
+    const insert = this.stmt(
+      `INSERT INTO retags (event_id, component, source, registry, repository, tag, target, digest, state, next_attempt_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+    )
+    for (const retag of input.retags) {
+      insert.run(
+        id,
+        retag.component,
+        retag.source,
+        retag.registry,
+        retag.repository,
+        retag.tag,
+        `${retag.repository}:${retag.tag}`,
+        retag.digest,
+        now,
+        now,
+      )
+    }
+    return { id, duplicate: false }
+  }
+
+  cursor(name: string): string | undefined {
+    const row = this.stmt('SELECT value FROM cursors WHERE name = ?').get(name)
+    return row ? String(row.value) : undefined
+  }
+
+  private writeCursor(name: string, value: string | undefined): void {
+    if (value === undefined) this.stmt('DELETE FROM cursors WHERE name = ?').run(name)
+    else {
+      this.stmt(
+        'INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
+      ).run(name, value)
+    }
+  }
+
+  /** Save a cursor alone (a bookmark, a relist): worker durability is enough, a lost one only means a relist. */
+  saveCursor(name: string, value: string | undefined): void {
+    this.writeCursor(name, value)
+  }
+
+  /**
+   * Due work, one retag per tag, tags waiting longest first, skipping tags already being worked on. For each tag
+   * the newest Snapshot's retag is picked: the older ones are settled as superseded when it is claimed.
+   */
   due(now: number, limit: number, busyTargets: ReadonlySet<string>): RetagRecord[] {
-    const rows = this.stmt(
-      `SELECT r.*, e.snapshot, e.created_at FROM retags r JOIN events e ON e.id = r.event_id
-       WHERE r.state = 'pending' AND r.next_attempt_at <= ? ORDER BY r.next_attempt_at, r.id LIMIT ?`,
+    const targets = this.stmt(
+      // First come, first served: new retags are due when accepted, retries when their backoff ends.
+      `SELECT target, MIN(next_attempt_at) AS due_at, MIN(id) AS first FROM retags
+       WHERE state = 'pending' AND next_attempt_at <= ? GROUP BY target ORDER BY due_at, first LIMIT ?`,
     ).all(now, limit + busyTargets.size) as Row[]
+    const newest = this.stmt(
+      `SELECT r.*, e.snapshot, e.created_at, e.received_at FROM retags r JOIN events e ON e.id = r.event_id
+       WHERE r.state = 'pending' AND r.target = ? AND r.next_attempt_at <= ?
+       ORDER BY e.created_at DESC, e.snapshot DESC, r.id LIMIT 1`,
+    )
     const picked: RetagRecord[] = []
-    const seen = new Set<string>()
-    for (const row of rows) {
-      const retag = retagFromRow(row)
-      if (busyTargets.has(retag.target) || seen.has(retag.target)) continue
-      seen.add(retag.target)
-      picked.push(retag)
+    for (const row of targets) {
+      const target = String(row.target)
+      if (busyTargets.has(target)) continue
+      const retag = newest.get(target, now)
+      if (retag) picked.push(retagFromRow(retag as Row))
       if (picked.length >= limit) break
     }
     return picked
@@ -322,6 +386,13 @@ export class Journal {
   nextDueAt(): number | undefined {
     const row = this.stmt(`SELECT MIN(next_attempt_at) AS at FROM retags WHERE state = 'pending'`).get()
     return row?.at === null || row?.at === undefined ? undefined : Number(row.at)
+  }
+
+  /** Registries the journal has retags for: what /readyz checks. */
+  registries(): string[] {
+    return (this.stmt('SELECT DISTINCT registry FROM retags LIMIT 16').all() as Row[]).map((row) =>
+      String(row.registry),
+    )
   }
 
   pendingCount(): number {
@@ -342,7 +413,9 @@ export class Journal {
   /**
    * Decide, before touching the registry, whether `retag` should still run. It must not when a newer Snapshot
    * already moved this tag, or when a newer Snapshot's retag of the same tag is waiting (that one wins; this one
-   * would only move the tag to a digest about to be replaced). Superseded retags are settled here.
+   * would only move the tag to a digest about to be replaced). When it does run, the older Snapshots' retags of the
+   * tag that are still waiting can never matter: they are settled as superseded now, in the same transaction.
+   * Call it only while no other retag of the same tag is in flight. Returns the winning Snapshot, or undefined.
    */
   supersededBy(retag: RetagRecord, now = Date.now()): string | undefined {
     return this.transaction(() => {
@@ -360,6 +433,19 @@ export class Journal {
       if (newer) {
         this.settle(retag, 'superseded', `newer Snapshot ${String(newer.snapshot)} is waiting for this tag`, now)
         return String(newer.snapshot)
+      }
+      const older = this.stmt(
+        `SELECT r.id, r.event_id FROM retags r JOIN events e ON e.id = r.event_id
+         WHERE r.target = ? AND r.state = 'pending' AND r.id <> ?
+           AND (e.created_at < ? OR (e.created_at = ? AND e.snapshot < ?))`,
+      ).all(retag.target, retag.id, retag.createdAt, retag.createdAt, retag.snapshot) as Row[]
+      for (const row of older) {
+        this.settle(
+          { id: Number(row.id), eventId: String(row.event_id) },
+          'superseded',
+          `newer Snapshot ${retag.snapshot} moves this tag`,
+          now,
+        )
       }
       return undefined
     })
@@ -410,7 +496,13 @@ export class Journal {
   }
 
   /** An attempt failed: schedule the next one, or settle as failed when `nextAttemptAt` is undefined. */
-  attemptFailed(retag: RetagRecord, error: string, nextAttemptAt: number | undefined, durationMs: number, now = Date.now()) {
+  attemptFailed(
+    retag: RetagRecord,
+    error: string,
+    nextAttemptAt: number | undefined,
+    durationMs: number,
+    now = Date.now(),
+  ) {
     this.transaction(() => {
       this.stmt('INSERT INTO attempts (retag_id, at, outcome, error, duration_ms) VALUES (?, ?, ?, ?, ?)').run(
         retag.id,
@@ -432,7 +524,12 @@ export class Journal {
   }
 
   /** Settle one retag (inside a transaction) and, when it was the event's last open one, the event. */
-  private settle(retag: RetagRecord, state: RetagState, error: string | null, now: number): void {
+  private settle(
+    retag: Pick<RetagRecord, 'id' | 'eventId'>,
+    state: RetagState,
+    error: string | null,
+    now: number,
+  ): void {
     this.stmt('UPDATE retags SET state = ?, last_error = ?, updated_at = ? WHERE id = ?').run(
       state,
       error,
@@ -453,6 +550,15 @@ export class Journal {
 
   /** Put a release's failed retags back in the queue with a fresh attempt budget. Returns how many. */
   retry(id: string, now = Date.now()): number {
+    this.db.exec('PRAGMA synchronous=FULL')
+    try {
+      return this.retryInTransaction(id, now)
+    } finally {
+      this.db.exec('PRAGMA synchronous=NORMAL')
+    }
+  }
+
+  private retryInTransaction(id: string, now: number): number {
     return this.transaction(() => {
       const event = this.stmt('SELECT id FROM events WHERE id = ?').get(id)
       if (!event) return -1

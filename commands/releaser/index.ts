@@ -1,0 +1,159 @@
+import { readFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { Flags } from '@oclif/core'
+import { BaseCommand, EXIT_CODES_HELP } from '../../src/cli/base-command.js'
+import { UsageError } from '../../src/cli/errors.js'
+import { type ReleaserSummary, startReleaser } from '../../src/releaser/index.js'
+import { createRegistryExecutor, loadMapping, loadPlanner } from '../../src/releaser/wiring.js'
+
+export const SECRET_ENV = 'KONFLUX_GITOPS_WEBHOOK_SECRET'
+
+function parseListen(value: string): { host: string; port: number } {
+  const match = /^(\[[0-9a-fA-F:]+\]|[^:]*):(\d{1,5})$/.exec(value)
+  const port = Number(match?.[2])
+  if (!match || port > 65535) {
+    throw new UsageError(`--listen ${value}: expected HOST:PORT, e.g. 0.0.0.0:8080 or 127.0.0.1:0`)
+  }
+  const host = match[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0'
+  return { host, port }
+}
+
+async function readSecret(file: string | undefined): Promise<Buffer> {
+  let secret: string | undefined
+  if (file !== undefined) {
+    try {
+      secret = await readFile(file, 'utf8')
+    } catch (error) {
+      throw new UsageError(`--webhook-secret-file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`, {
+        hint: 'Point it at a file holding the shared webhook secret (a mounted Secret in Kubernetes).',
+      })
+    }
+  } else secret = process.env[SECRET_ENV]
+  const trimmed = secret?.replace(/\r?\n$/, '')
+  if (!trimmed) {
+    throw new UsageError(`no webhook secret: pass --webhook-secret-file FILE or set ${SECRET_ENV}`, {
+      hint: 'Senders sign each body with HMAC-SHA256 of this secret in X-Signature-256: sha256=<hex>.',
+    })
+  }
+  if (trimmed.length < 16) throw new UsageError('the webhook secret is shorter than 16 characters; use a random one')
+  return Buffer.from(trimmed, 'utf8')
+}
+
+export default class Releaser extends BaseCommand {
+  static override summary = 'Run the releaser daemon: retag every validated Snapshot posted to its webhook'
+  static override description =
+    `Listens for Konflux Snapshots (POST /v1/snapshots, JSON or YAML, signed with HMAC-SHA256 of the raw body
+in X-Signature-256: sha256=<hex>) and points each component's release tags at the tested digest, through the same
+registry engine as \`konflux-gitops release\`.
+
+Every accepted Snapshot is written to a SQLite journal under --state before the webhook answers 202 {id}; after a
+crash or restart every accepted Snapshot still completes. Per tag the newest Snapshot wins (creation time, then
+name): a late or retried older Snapshot never moves a tag back. Failed retags are retried with backoff (and the
+registry's Retry-After) and, after --max-attempts, kept as failed until \`konflux-gitops releaser retry\`.
+
+With --kubernetes it also lists and watches Snapshots (appstudio.redhat.com/v1alpha1) in the cluster, resuming
+from the last resourceVersion, and takes each application's mapping from --mapping or its ReleasePlan. Replicas
+elect a leader with a coordination.k8s.io Lease: only the leader watches and retags; standbys are not ready.
+
+Endpoints: POST /v1/snapshots, GET /v1/releases/ID, POST /v1/releases/ID/retry (signed), /healthz, /readyz,
+/metrics (Prometheus). Logs are JSON lines on stderr. SIGTERM/SIGINT stop accepting, finish in-flight retags
+within --shutdown-timeout and park the rest in the journal. Registry credentials come from the docker config
+(DOCKER_CONFIG, REGISTRY_AUTH_FILE).
+
+${EXIT_CODES_HELP}`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --state ./state --webhook-secret-file ./webhook-secret',
+    '<%= config.bin %> <%= command.id %> --state /var/lib/releaser --webhook-secret-file /etc/releaser/secret --listen 0.0.0.0:8080 --mapping releaseplan.yaml',
+    '<%= config.bin %> <%= command.id %> --state /var/lib/releaser --webhook-secret-file /etc/releaser/secret --kubernetes --lease-namespace releaser',
+    `printf '%s' "$BODY" | openssl dgst -sha256 -hmac "$SECRET"   # the hex to send as X-Signature-256: sha256=<hex>`,
+  ]
+  static override flags = {
+    state: Flags.directory({ description: 'directory for the SQLite journal (created if missing)', required: true }),
+    'webhook-secret-file': Flags.file({
+      description: `file holding the webhook HMAC secret (else the ${SECRET_ENV} environment variable)`,
+    }),
+    listen: Flags.string({ description: 'HOST:PORT for the webhook and probes', default: '0.0.0.0:8080' }),
+    mapping: Flags.file({
+      description: 'release mapping: the mapping object or a whole ReleasePlan (spec.data.mapping)',
+      exists: true,
+    }),
+    tag: Flags.string({
+      description:
+        "tag to move (repeatable; templates like {{ git_short_sha }}); default: the mapping's tags, else released",
+      multiple: true,
+    }),
+    concurrency: Flags.integer({ description: 'retags in flight per registry', default: 16, min: 1, max: 256 }),
+    'max-attempts': Flags.integer({ description: 'attempts before a retag is marked failed', default: 6, min: 1 }),
+    'shutdown-timeout': Flags.integer({
+      description: 'seconds to finish in-flight retags on SIGTERM',
+      default: 20,
+      min: 0,
+    }),
+    kubernetes: Flags.boolean({
+      description: 'also list+watch Snapshots in the cluster (leader election with a Lease; standby replicas wait)',
+    }),
+    kubeconfig: Flags.file({
+      description: 'kubeconfig for --kubernetes (else KUBECONFIG, ~/.kube/config, in-cluster)',
+    }),
+    namespace: Flags.string({ description: 'with --kubernetes: watch this namespace only (default: all)' }),
+    selector: Flags.string({ description: 'with --kubernetes: label selector for Snapshots' }),
+    'lease-name': Flags.string({
+      description: 'with --kubernetes: the Lease used for leader election',
+      default: 'konflux-gitops-releaser',
+    }),
+    'lease-namespace': Flags.string({
+      description: 'with --kubernetes: namespace of the Lease (default: $POD_NAMESPACE, else default)',
+    }),
+    'lease-duration': Flags.integer({
+      description: 'with --kubernetes: Lease duration in seconds',
+      default: 15,
+      min: 1,
+    }),
+    'body-limit': Flags.integer({ description: 'largest webhook body in bytes', default: 1024 * 1024, min: 1024 }),
+  }
+
+  async run(): Promise<ReleaserSummary> {
+    const { flags } = await this.parse(Releaser)
+    const listen = parseListen(flags.listen)
+    const secret = await readSecret(flags['webhook-secret-file'])
+    const plan = await loadPlanner({ mappingFile: flags.mapping, tags: flags.tag ?? [] })
+    const handle = await startReleaser({
+      stateDir: flags.state,
+      host: listen.host,
+      port: listen.port,
+      secret,
+      bodyLimit: flags['body-limit'],
+      plan,
+      createExecutor: createRegistryExecutor,
+      worker: { perRegistryConcurrency: flags.concurrency, maxAttempts: flags['max-attempts'] },
+      shutdownTimeoutMs: flags['shutdown-timeout'] * 1000,
+      ...(flags.kubernetes
+        ? {
+            kubernetes: {
+              kubeconfig: flags.kubeconfig,
+              namespace: flags.namespace,
+              labelSelector: flags.selector,
+              mapping: await loadMapping(flags.mapping),
+              tags: flags.tag ?? [],
+              lease: {
+                name: flags['lease-name'],
+                namespace: flags['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'default',
+                identity: `${hostname()}-${process.pid}`,
+                durationSeconds: flags['lease-duration'],
+              },
+            },
+          }
+        : {}),
+    })
+    this.progress(`releaser listening on ${handle.url} (journal in ${flags.state})`)
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'))
+      process.once('SIGINT', () => resolve('SIGINT'))
+    })
+    const summary = await handle.stop(signal)
+    this.log(
+      `stopped (${signal}): ${summary.events.released} released, ${summary.events.pending} pending, ${summary.events.failed} failed; ${summary.parked} parked`,
+    )
+    return summary
+  }
+}

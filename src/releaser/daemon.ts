@@ -1,0 +1,214 @@
+import type { AddressInfo } from 'node:net'
+import { type DestinationStream, type Logger, pino } from 'pino'
+import type { Snapshot } from '../snapshot/index.js'
+import type { RetagExecutor } from './executor.js'
+import { Journal, type PlannedRetag } from './journal.js'
+import type { KubeSource, KubeSourceOptions } from './kube-source.js'
+import { createMetrics } from './metrics.js'
+import { createWebhookServer, DEFAULT_BODY_LIMIT } from './webhook.js'
+import { Worker, type WorkerEvent, type WorkerOptions } from './worker.js'
+
+export interface RegistryObserver {
+  /** One HTTP response (or `error` for a connection failure) from a registry, for /metrics. */
+  onResponse(registry: string, code: number | 'error'): void
+}
+
+export interface ReleaserConfig {
+  readonly stateDir: string
+  readonly host: string
+  readonly port: number
+  /** The webhook HMAC secret. Kept in memory only; never logged. */
+  readonly secret: Buffer
+  readonly bodyLimit?: number
+  readonly plan: (snapshot: Snapshot) => PlannedRetag[]
+  readonly createExecutor: (observer: RegistryObserver) => Promise<RetagExecutor>
+  readonly worker?: Partial<WorkerOptions>
+  readonly shutdownTimeoutMs: number
+  readonly logger?: Logger
+  /** Also watch Snapshots in a cluster; the worker then runs only while this replica holds the Lease. */
+  readonly kubernetes?: KubeSourceOptions
+}
+
+export interface ReleaserSummary {
+  readonly state: string
+  readonly listen: string
+  readonly reason: string
+  readonly parked: number
+  readonly events: { pending: number; released: number; failed: number }
+  readonly retags: { pending: number; moved: number; already: number; superseded: number; failed: number }
+}
+
+export interface ReleaserHandle {
+  /** `http://host:port` the webhook listens on (the real port when 0 was asked). */
+  readonly url: string
+  readonly logger: Logger
+  stop(reason: string): Promise<ReleaserSummary>
+}
+
+/** JSON logs on stderr. Paths that could ever carry a credential are censored, as a second line of defence. */
+export function createLogger(
+  level = process.env.KONFLUX_GITOPS_LOG_LEVEL ?? 'info',
+  destination: DestinationStream = pino.destination({ fd: 2, sync: true }),
+): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'konflux-gitops-releaser' },
+      redact: {
+        paths: ['secret', 'password', 'token', 'authorization', '*.authorization', 'headers.authorization', '*.secret'],
+        censor: '[redacted]',
+      },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  )
+}
+
+export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHandle> {
+  const logger = config.logger ?? createLogger()
+  const journal = Journal.open(config.stateDir)
+  let worker: Worker | undefined
+  const metrics = createMetrics(journal, () => worker?.activeCount ?? 0)
+  const executor = await config.createExecutor({
+    onResponse: (registry, code) => metrics.registryResponses.inc({ registry, code: String(code) }),
+  })
+
+  const onWorkerEvent = (event: WorkerEvent) => {
+    const { retag } = event
+    const fields = {
+      release: retag.eventId,
+      snapshot: retag.snapshot,
+      component: retag.component,
+      tag: retag.target,
+      digest: retag.digest,
+    }
+    switch (event.kind) {
+      case 'done':
+        metrics.retags.inc({ result: event.outcome.action })
+        metrics.retagDuration.observe({ action: event.outcome.action }, event.durationMs / 1000)
+        metrics.eventToTag.observe(Math.max(0, Date.now() - retag.receivedAt) / 1000)
+        logger.info(
+          { ...fields, action: event.outcome.action, from: event.outcome.fromDigest, ms: Math.round(event.durationMs) },
+          event.outcome.action === 'moved' ? 'tag moved' : 'tag already there',
+        )
+        break
+      case 'superseded':
+        metrics.retags.inc({ result: 'superseded' })
+        logger.info({ ...fields, by: event.by }, 'superseded by a newer Snapshot')
+        break
+      case 'retry':
+        metrics.retags.inc({ result: 'retry' })
+        logger.warn(
+          { ...fields, attempt: event.attempt, status: event.status, delayMs: event.delayMs, error: event.error },
+          'retag attempt failed, will retry',
+        )
+        break
+      case 'failed':
+        metrics.retags.inc({ result: 'failed' })
+        logger.error(
+          { ...fields, attempt: event.attempt, status: event.status, error: event.error },
+          'retag failed; retry with `konflux-gitops releaser retry`',
+        )
+        break
+    }
+  }
+  worker = new Worker(journal, executor, config.worker, onWorkerEvent)
+
+  let shuttingDown = false
+  let kube: KubeSource | undefined
+  const readiness = { at: 0, value: { ready: false, reasons: [] as string[] } }
+  const ready = async () => {
+    if (shuttingDown) return { ready: false, reasons: ['shutting down'] }
+    if (!journal.isOpen) return { ready: false, reasons: ['journal closed'] }
+    // Only the Lease holder works its journal: route webhook traffic to it alone.
+    if (kube && !kube.isLeader()) return { ready: false, reasons: ['not the leader (standby replica)'] }
+    if (Date.now() - readiness.at < 5000) return readiness.value
+    const reasons: string[] = []
+    for (const registry of journal.registries()) {
+      const ok = await executor.reachable(registry, AbortSignal.timeout(3000)).catch(() => false)
+      if (!ok) reasons.push(`registry ${registry} unreachable`)
+    }
+    readiness.at = Date.now()
+    readiness.value = { ready: reasons.length === 0, reasons }
+    return readiness.value
+  }
+
+  const server = createWebhookServer({
+    journal,
+    secret: config.secret,
+    bodyLimit: config.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    plan: config.plan,
+    onAccepted: (id, snapshot, duplicate) => {
+      metrics.webhookEvents.inc({ result: duplicate ? 'duplicate' : 'accepted' })
+      logger.info(
+        { release: id, snapshot: snapshot.name, application: snapshot.application, duplicate },
+        duplicate ? 'Snapshot already accepted' : 'Snapshot accepted',
+      )
+      if (!duplicate) worker?.wake()
+    },
+    onRetried: (id, count) => {
+      logger.info({ release: id, retags: count }, 'release queued for retry')
+      worker?.wake()
+    },
+    onRejected: (status, reason) => {
+      metrics.webhookEvents.inc({ result: String(status) })
+      logger.warn({ status, reason: reason.slice(0, 500) }, 'webhook request rejected')
+    },
+    onError: (error) => logger.error({ error: (error as Error).message }, 'webhook handler failed'),
+    ready,
+    metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+    isShuttingDown: () => shuttingDown,
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  const url = `http://${host}:${address.port}`
+  if (config.kubernetes) {
+    const { startKubeSource } = await import('./kube-source.js')
+    kube = await startKubeSource(config.kubernetes, {
+      journal,
+      logger,
+      onAccepted: (id, snapshot, duplicate) => {
+        metrics.kubernetesEvents.inc({ result: duplicate ? 'duplicate' : 'accepted' })
+        if (!duplicate) {
+          logger.info({ release: id, snapshot: snapshot.name, application: snapshot.application }, 'Snapshot accepted')
+          worker?.wake()
+        }
+      },
+      onLeadership: (leading) => {
+        if (leading) worker!.start()
+        else void worker!.stop(config.shutdownTimeoutMs)
+      },
+    })
+  } else worker.start()
+  const pending = journal.pendingCount()
+  logger.info({ listen: url, state: config.stateDir, pending }, 'releaser started')
+
+  let stopped: Promise<ReleaserSummary> | undefined
+  const stop = (reason: string): Promise<ReleaserSummary> => {
+    stopped ??= (async () => {
+      shuttingDown = true
+      logger.info({ reason }, 'shutting down: no new events, finishing in-flight retags')
+      await kube?.stop()
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      const parked = await worker!.stop(config.shutdownTimeoutMs)
+      server.closeAllConnections()
+      await closed
+      await executor.close?.()
+      const counts = journal.counts()
+      journal.close()
+      logger.info({ parked, ...counts }, 'releaser stopped')
+      return { state: config.stateDir, listen: url, reason, parked, ...counts }
+    })()
+    return stopped
+  }
+  return { url, logger, stop }
+}

@@ -1,0 +1,232 @@
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { UserError } from '../cli/errors.js'
+import { parseSnapshot, releaseGate, type Snapshot } from '../snapshot/index.js'
+import type { AcceptInput, AcceptResult, Journal, PlannedRetag } from './journal.js'
+
+export const SIGNATURE_HEADER = 'x-signature-256'
+export const DEFAULT_BODY_LIMIT = 1024 * 1024
+const ACCEPTED_TYPES = new Set(['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml'])
+
+/** `sha256=<hex>` of HMAC-SHA256(secret, body): the header value a sender puts in X-Signature-256. */
+export function signBody(secret: string | Buffer, body: string | Buffer): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
+}
+
+/** Constant-time check of an X-Signature-256 header against the raw body. */
+export function signatureMatches(secret: Buffer, body: Buffer, header: string | undefined): boolean {
+  if (header === undefined || !header.startsWith('sha256=')) return false
+  const given = Buffer.from(header.slice('sha256='.length), 'hex')
+  const expected = createHmac('sha256', secret).update(body).digest()
+  // A wrong length (or non-hex) still costs one compare, so timing tells nothing about the secret.
+  if (given.length !== expected.length) {
+    timingSafeEqual(expected, expected)
+    return false
+  }
+  return timingSafeEqual(given, expected)
+}
+
+export interface WebhookDeps {
+  readonly journal: Journal
+  readonly secret: Buffer
+  readonly bodyLimit: number
+  /** Snapshot → retags (mapping applied). Throws a UserError when the mapping cannot place a component. */
+  readonly plan: (snapshot: Snapshot) => PlannedRetag[]
+  /** New work was stored: let the worker claim it now rather than at the next poll. */
+  readonly onAccepted: (id: string, snapshot: Snapshot, duplicate: boolean) => void
+  readonly onRetried: (id: string, count: number) => void
+  readonly onRejected: (status: number, reason: string) => void
+  readonly onError: (error: unknown) => void
+  readonly ready: () => Promise<{ ready: boolean; reasons: string[] }>
+  readonly metrics: () => Promise<{ contentType: string; body: string }>
+  readonly isShuttingDown: () => boolean
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = `${JSON.stringify(body)}\n`
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+/**
+ * Read the body up to `limit` bytes. Past the limit the rest is drained and dropped (so the client can read the
+ * 413), and the connection is cut only when a client keeps sending far beyond it.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let over = false
+    const tooLarge = (detail: string) => {
+      over = true
+      reject(new HttpError(413, `body ${detail} is over the ${limit}-byte limit`))
+    }
+    const declared = Number(req.headers['content-length'])
+    if (Number.isFinite(declared) && declared > limit) tooLarge(`of ${declared} bytes`)
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (over) {
+        if (size > limit * 8) req.destroy()
+        return
+      }
+      if (size > limit) return tooLarge(`of more than ${limit} bytes`)
+      chunks.push(chunk)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks)))
+    req.on('error', reject)
+  })
+}
+
+/** Snapshot creation time as a comparable UTC ISO string; received time when the Snapshot has none. */
+function creationKey(snapshot: Snapshot): string {
+  const at = snapshot.createdAt === undefined ? Number.NaN : Date.parse(snapshot.createdAt)
+  return new Date(Number.isNaN(at) ? Date.now() : at).toISOString()
+}
+
+/**
+ * Group commit: requests that arrive while a commit is running are stored together in the next one, so one fsync
+ * answers many of them; each still gets its 202 only after its own event is on disk.
+ */
+class AcceptBatcher {
+  private waiting: Array<{ input: AcceptInput; resolve: (r: AcceptResult) => void; reject: (e: unknown) => void }> = []
+
+  constructor(private readonly journal: Journal) {}
+
+  accept(input: AcceptInput): Promise<AcceptResult> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ input, resolve, reject })
+      if (this.waiting.length === 1) setImmediate(() => this.flush())
+    })
+  }
+
+  private flush(): void {
+    const batch = this.waiting.splice(0, 512)
+    if (this.waiting.length > 0) setImmediate(() => this.flush())
+    try {
+      const results = this.journal.acceptMany(batch.map((entry) => entry.input))
+      for (const [index, entry] of batch.entries()) entry.resolve(results[index]!)
+    } catch (error) {
+      for (const entry of batch) entry.reject(error)
+    }
+  }
+}
+
+/** The webhook and operations endpoints. Only the POST routes need a signature; they are the ones that act. */
+export function createWebhookServer(deps: WebhookDeps): Server {
+  const batcher = new AcceptBatcher(deps.journal)
+  async function verified(req: IncomingMessage): Promise<Buffer> {
+    const body = await readBody(req, deps.bodyLimit)
+    const header = req.headers[SIGNATURE_HEADER]
+    if (!signatureMatches(deps.secret, body, Array.isArray(header) ? header[0] : header)) {
+      throw new HttpError(401, `missing or wrong ${SIGNATURE_HEADER} signature`)
+    }
+    return body
+  }
+
+  async function postSnapshot(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+    if (!ACCEPTED_TYPES.has(type)) {
+      throw new HttpError(415, `content-type must be application/json or application/yaml, not "${type || 'none'}"`)
+    }
+    const body = await verified(req)
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body)
+    let snapshot: Snapshot
+    try {
+      snapshot = parseSnapshot(text, 'body')
+    } catch (error) {
+      const message = (error as Error).message
+      const status = error instanceof UserError && message.includes('.containerImage:') ? 422 : 400
+      throw new HttpError(status, message)
+    }
+    const gate = releaseGate(snapshot)
+    if (!gate.releasable)
+      throw new HttpError(422, `Snapshot ${snapshot.name} is not releasable: ${gate.reasons.join('; ')}`)
+    let retags: PlannedRetag[]
+    try {
+      retags = deps.plan(snapshot)
+    } catch (error) {
+      throw new HttpError(422, (error as Error).message)
+    }
+    const accepted = await batcher.accept({
+      snapshot: snapshot.name,
+      namespace: snapshot.namespace,
+      application: snapshot.application,
+      createdAt: creationKey(snapshot),
+      body: text,
+      source: 'webhook',
+      retags,
+    })
+    deps.onAccepted(accepted.id, snapshot, accepted.duplicate)
+    send(res, accepted.duplicate ? 200 : 202, {
+      id: accepted.id,
+      duplicate: accepted.duplicate,
+      status: `/v1/releases/${accepted.id}`,
+    })
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://releaser')
+    const path = url.pathname
+    if (path === '/healthz' && req.method === 'GET') return send(res, 200, { ok: true })
+    if (path === '/readyz' && req.method === 'GET') {
+      const readiness = await deps.ready()
+      return send(res, readiness.ready ? 200 : 503, readiness)
+    }
+    if (path === '/metrics' && req.method === 'GET') {
+      const metrics = await deps.metrics()
+      res.writeHead(200, { 'content-type': metrics.contentType })
+      res.end(metrics.body)
+      return
+    }
+    if (path === '/v1/snapshots') {
+      if (req.method !== 'POST') throw new HttpError(405, 'use POST')
+      if (deps.isShuttingDown()) throw new HttpError(503, 'shutting down')
+      return postSnapshot(req, res)
+    }
+    const release = /^\/v1\/releases\/([A-Za-z0-9-]{1,64})(\/retry)?$/.exec(path)
+    if (release) {
+      const id = release[1]!
+      if (release[2]) {
+        if (req.method !== 'POST') throw new HttpError(405, 'use POST')
+        await verified(req)
+        const count = deps.journal.retry(id)
+        if (count < 0) throw new HttpError(404, `no release ${id}`)
+        deps.onRetried(id, count)
+        return send(res, 202, { id, retried: count })
+      }
+      if (req.method !== 'GET') throw new HttpError(405, 'use GET')
+      const record = deps.journal.release(id)
+      if (!record) throw new HttpError(404, `no release ${id}`)
+      return send(res, 200, record)
+    }
+    throw new HttpError(404, `no route ${req.method} ${path}`)
+  }
+
+  return createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      const status = error instanceof HttpError ? error.status : error instanceof TypeError ? 400 : 500
+      const message =
+        error instanceof HttpError
+          ? error.message
+          : error instanceof TypeError
+            ? 'body is not valid UTF-8'
+            : 'internal error'
+      if (status >= 400 && status < 500) deps.onRejected(status, message)
+      if (res.headersSent) {
+        res.destroy()
+        return
+      }
+      send(res, status, { error: message })
+      if (status === 500) deps.onError(error)
+    })
+  })
+}

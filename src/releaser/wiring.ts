@@ -1,0 +1,139 @@
+import { readFile } from 'node:fs/promises'
+import { UsageError } from '../cli/errors.js'
+import { parseImageRef } from '../image-ref/index.js'
+import type { Snapshot } from '../snapshot/index.js'
+import type { RegistryObserver } from './daemon.js'
+import { type RetagExecutor, RetagFailure } from './executor.js'
+import type { PlannedRetag } from './journal.js'
+
+/**
+ * Snapshot → retags, by the same planner as `konflux-gitops release` (mapping file or ReleasePlan, tag templates).
+ * Planning happens when the webhook accepts the Snapshot, so `{{ release_timestamp }}` is the acceptance time and
+ * the stored plan never changes on a retry or restart.
+ */
+export async function loadPlanner(options: {
+  mappingFile: string | undefined
+  tags: readonly string[]
+}): Promise<(snapshot: Snapshot) => PlannedRetag[]> {
+  const release = await import('../release/index.js')
+  release.checkTagFlags(options.tags)
+  const mapping = await loadMapping(options.mappingFile)
+  const tags = [...options.tags]
+  return (snapshot) => planSnapshot(release, snapshot, mapping, tags)
+}
+
+/** The --mapping file (mapping object or whole ReleasePlan), parsed by the release planner's own parser. */
+export async function loadMapping(file: string | undefined): Promise<Mapping | undefined> {
+  if (file === undefined) return undefined
+  const release = await import('../release/index.js')
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    throw new UsageError(`--mapping ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`)
+  }
+  return release.parseMapping(text, file)
+}
+
+type ReleaseModule = typeof import('../release/index.js')
+export type Mapping = import('../release/index.js').Mapping
+
+/** One Snapshot through the release planner, into the journal's retag rows. */
+export function planSnapshot(
+  release: ReleaseModule,
+  snapshot: Snapshot,
+  mapping: Mapping | undefined,
+  tags: string[],
+): PlannedRetag[] {
+  const needBuildTime = release.componentsNeedingBuildTime({ snapshot, mapping, tags, releaseTime: new Date() })
+  if (needBuildTime.length > 0) {
+    throw new UsageError(
+      `components ${needBuildTime.join(', ')}: {{ timestamp }} tags need the image build time, which the releaser does not read; use {{ release_timestamp }}`,
+    )
+  }
+  const plan = release.planRelease({ snapshot, mapping, tags, releaseTime: new Date() })
+  return plan.retags.map((retag) => ({
+    component: retag.component,
+    source: `${retag.source.registry}/${retag.source.path}@${retag.source.digest}`,
+    registry: retag.target.registry,
+    repository: `${retag.target.registry}/${retag.target.path}`,
+    tag: retag.tag,
+    digest: retag.source.digest,
+  }))
+}
+
+/** Registry answers that waiting will not change: the retag fails at once and waits for `releaser retry`. */
+const PERMANENT_CODES = new Set(['registry-unauthorized', 'registry-denied', 'registry-not-found'])
+
+/**
+ * The real registry engine shared with `konflux-gitops release` (src/registry copyToTag: HEAD the tag, skip when
+ * in place, GET verified bytes, PUT). The transport retries a few times itself; what still fails comes back to
+ * the worker, which retries with its own longer backoff from the journal.
+ */
+export async function createRegistryExecutor(observer: RegistryObserver): Promise<RetagExecutor> {
+  const { copyToTag, createRegistryClient, RegistryError } = await import('../registry/index.js')
+  const client = createRegistryClient({
+    retries: 3,
+    onRequest: (event) => observer.onResponse(event.registry, event.status === 0 ? 'error' : event.status),
+  })
+  /**
+   * The registry work still running per tag. An abandoned attempt (stalled, timed out) may still PUT later: the next
+   * attempt on the same tag waits for it, so a late PUT of an older digest can never land after a newer one.
+   */
+  const running = new Map<string, Promise<unknown>>()
+  return {
+    async retag(request, signal) {
+      const source = parseImageRef(request.source)
+      const target = parseImageRef(request.repository)
+      const key = `${request.repository}:${request.tag}`
+      const aborted = new Promise<never>((_, reject) => {
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+      })
+      const previous = running.get(key)
+      const work = (previous ?? Promise.resolve())
+        .catch(() => {})
+        .then(() =>
+          copyToTag(
+            client,
+            { registry: source.registry, path: source.path, digest: request.digest },
+            { registry: target.registry, path: target.path },
+            request.tag,
+          ),
+        )
+      running.set(key, work)
+      void work
+        .catch(() => {})
+        .finally(() => {
+          if (running.get(key) === work) running.delete(key)
+        })
+      try {
+        const outcome = await Promise.race([work, aborted])
+        return { action: outcome.status === 'moved' ? 'moved' : 'already', fromDigest: outcome.previousDigest ?? null }
+      } catch (error) {
+        if (signal.aborted) throw error
+        if (error instanceof RegistryError) {
+          throw new RetagFailure(error.message, {
+            retryable: !PERMANENT_CODES.has(error.registryCode),
+            ...(error.status === undefined ? {} : { status: error.status }),
+            cause: error,
+          })
+        }
+        throw new RetagFailure((error as Error).message, { retryable: true, cause: error })
+      }
+    },
+    async reachable(registry, signal) {
+      const probe = client.transport
+        .send(registry, 'GET', '/v2/', {
+          access: [],
+          accept: [401, 403, 404, 429, 500, 502, 503, 504],
+        })
+        .then(async (res) => {
+          await res.body.dump()
+          return true
+        })
+      const timeout = new Promise<boolean>((resolve) => signal.addEventListener('abort', () => resolve(false)))
+      return Promise.race([probe.catch(() => false), timeout])
+    },
+    close: () => client.close(),
+  }
+}

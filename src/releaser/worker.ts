@@ -1,0 +1,198 @@
+import PQueue from 'p-queue'
+import { type RetagExecutor, RetagFailure, type RetagOutcome } from './executor.js'
+import type { Journal, RetagRecord } from './journal.js'
+
+export interface WorkerOptions {
+  /** Retags in flight per registry host. */
+  readonly perRegistryConcurrency: number
+  /** Attempts before a retag is settled as failed (visible, retryable). */
+  readonly maxAttempts: number
+  /** First backoff; doubles per attempt with full jitter, capped at `maxBackoffMs`. */
+  readonly baseBackoffMs: number
+  readonly maxBackoffMs: number
+  /** How often the journal is polled for work that became due (retries, `releaser retry` from another process). */
+  readonly pollMs: number
+  /** One attempt that takes longer (a stalled registry) is abandoned and counts as a failed, retryable attempt. */
+  readonly attemptTimeoutMs: number
+}
+
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
+  perRegistryConcurrency: 16,
+  maxAttempts: 6,
+  baseBackoffMs: 250,
+  maxBackoffMs: 30_000,
+  pollMs: 250,
+  attemptTimeoutMs: 120_000,
+}
+
+export type WorkerEvent =
+  | { kind: 'done'; retag: RetagRecord; outcome: RetagOutcome; durationMs: number }
+  | { kind: 'superseded'; retag: RetagRecord; by: string }
+  | { kind: 'retry'; retag: RetagRecord; error: string; status: number | undefined; delayMs: number; attempt: number }
+  | { kind: 'failed'; retag: RetagRecord; error: string; status: number | undefined; attempt: number }
+
+/** Backoff before attempt `attempt + 1`: exponential with full jitter, never shorter than Retry-After. */
+export function backoffMs(
+  attempt: number,
+  options: Pick<WorkerOptions, 'baseBackoffMs' | 'maxBackoffMs'>,
+  retryAfterMs?: number,
+  random = Math.random,
+): number {
+  const ceiling = Math.min(options.maxBackoffMs, options.baseBackoffMs * 2 ** Math.max(0, attempt - 1))
+  const jittered = Math.round(ceiling / 2 + random() * (ceiling / 2))
+  return Math.max(jittered, Math.min(retryAfterMs ?? 0, 5 * 60_000))
+}
+
+/**
+ * Drains the journal's pending retags into one p-queue per registry. One retag per tag at a time (so the
+ * newest-wins check made before an attempt still holds when it lands); settled in the journal after each attempt.
+ */
+export class Worker {
+  private readonly queues = new Map<string, PQueue>()
+  private readonly busyTargets = new Set<string>()
+  private readonly inFlight = new Map<number, AbortController>()
+  private readonly options: WorkerOptions
+  private timer: NodeJS.Timeout | undefined
+  private scheduled = false
+  private stopping = false
+
+  constructor(
+    private readonly journal: Journal,
+    private readonly executor: RetagExecutor,
+    options: Partial<WorkerOptions> = {},
+    private readonly onEvent: (event: WorkerEvent) => void = () => {},
+  ) {
+    this.options = { ...DEFAULT_WORKER_OPTIONS, ...options }
+  }
+
+  start(): void {
+    this.stopping = false
+    this.timer = setInterval(() => this.wake(), this.options.pollMs)
+    this.timer.unref()
+    this.wake()
+  }
+
+  get activeCount(): number {
+    return this.inFlight.size
+  }
+
+  /** Look for due work soon (coalesced: many wakes in one tick claim once). */
+  wake(): void {
+    if (this.scheduled || this.stopping) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      this.claim()
+    })
+  }
+
+  private queueFor(registry: string): PQueue {
+    let queue = this.queues.get(registry)
+    if (!queue) {
+      queue = new PQueue({ concurrency: this.options.perRegistryConcurrency })
+      this.queues.set(registry, queue)
+    }
+    return queue
+  }
+
+  private claim(): void {
+    if (this.stopping || !this.journal.isOpen) return
+    // Keep each registry queue fed up to twice its concurrency; the rest waits in the journal, not in memory.
+    const room = Math.max(
+      this.options.perRegistryConcurrency * 2 * Math.max(1, this.queues.size) - this.busyTargets.size,
+      0,
+    )
+    if (room === 0) return
+    const now = Date.now()
+    for (const retag of this.journal.due(now, room, this.busyTargets)) {
+      const queue = this.queueFor(retag.registry)
+      if (queue.size + queue.pending >= this.options.perRegistryConcurrency * 2) continue
+      this.busyTargets.add(retag.target)
+      queue
+        .add(() => this.attempt(retag))
+        .catch(() => {})
+        .finally(() => {
+          this.busyTargets.delete(retag.target)
+          this.wake()
+        })
+    }
+  }
+
+  private async attempt(retag: RetagRecord): Promise<void> {
+    if (this.stopping || !this.journal.isOpen) return
+    const by = this.journal.supersededBy(retag)
+    if (by !== undefined) {
+      this.onEvent({ kind: 'superseded', retag, by })
+      return
+    }
+    const attempt = this.journal.startAttempt(retag)
+    const controller = new AbortController()
+    this.inFlight.set(retag.id, controller)
+    const stalled = setTimeout(
+      () =>
+        controller.abort(new RetagFailure(`no answer within ${this.options.attemptTimeoutMs} ms`, { retryable: true })),
+      this.options.attemptTimeoutMs,
+    )
+    const started = performance.now()
+    try {
+      const outcome = await this.executor.retag(
+        {
+          registry: retag.registry,
+          source: retag.source,
+          repository: retag.repository,
+          tag: retag.tag,
+          digest: retag.digest,
+        },
+        controller.signal,
+      )
+      const durationMs = performance.now() - started
+      if (!this.journal.isOpen) return
+      this.journal.succeeded(retag, { ...outcome, durationMs })
+      this.onEvent({ kind: 'done', retag, outcome, durationMs })
+    } catch (error) {
+      const durationMs = performance.now() - started
+      // Parked by shutdown: the attempt did not count, the retag stays pending for the next start.
+      if (this.stopping || !this.journal.isOpen) return
+      const reason = controller.signal.aborted ? controller.signal.reason : error
+      const failure =
+        reason instanceof RetagFailure ? reason : new RetagFailure((reason as Error).message, { retryable: true })
+      if (failure.retryable && attempt < this.options.maxAttempts) {
+        const delayMs = backoffMs(attempt, this.options, failure.retryAfterMs)
+        this.journal.attemptFailed(retag, failure.message, Date.now() + delayMs, durationMs)
+        this.onEvent({ kind: 'retry', retag, error: failure.message, status: failure.status, delayMs, attempt })
+      } else {
+        this.journal.attemptFailed(retag, failure.message, undefined, durationMs)
+        this.onEvent({ kind: 'failed', retag, error: failure.message, status: failure.status, attempt })
+      }
+    } finally {
+      clearTimeout(stalled)
+      this.inFlight.delete(retag.id)
+    }
+  }
+
+  /**
+   * Stop claiming; wait up to `timeoutMs` for in-flight retags, then abort the rest. Aborted retags stay pending
+   * in the journal (parked) and the next start picks them up. Returns how many were parked.
+   */
+  async stop(timeoutMs: number): Promise<number> {
+    this.stopping = true
+    if (this.timer) clearInterval(this.timer)
+    for (const queue of this.queues.values()) queue.clear()
+    const idle = Promise.all([...this.queues.values()].map((queue) => queue.onIdle()))
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs)
+    })
+    const result = await Promise.race([idle.then(() => 'idle' as const), timedOut])
+    clearTimeout(timer)
+    let parked = 0
+    if (result === 'timeout') {
+      for (const controller of this.inFlight.values()) {
+        controller.abort(new Error('shutting down'))
+        parked++
+      }
+      await Promise.race([idle, new Promise((resolve) => setTimeout(resolve, 1000))])
+    }
+    return parked
+  }
+}

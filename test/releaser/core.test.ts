@@ -1,0 +1,319 @@
+import { createHash } from 'node:crypto'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { isNewer, Journal, RetagFailure } from '../../src/releaser/index.js'
+import { backoffMs, Worker } from '../../src/releaser/worker.js'
+import { withTempDir } from '../helpers/cli.js'
+import { MemoryExecutor, unavailable } from './memory-executor.js'
+
+const REGISTRY = 'registry.test'
+
+function digestOf(text: string): string {
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`
+}
+
+/** Accept a Snapshot named `name` whose components are built at `digestOf(name + component)`. */
+function accept(journal: Journal, name: string, createdAt: string, components: string[], tags = ['released']) {
+  return journal.accept({
+    snapshot: name,
+    namespace: 'acme-tenant',
+    application: 'shop',
+    createdAt,
+    body: '{}',
+    source: 'test',
+    retags: components.flatMap((component) =>
+      tags.map((tag) => ({
+        component,
+        source: `${REGISTRY}/acme/${component}@${digestOf(name + component)}`,
+        registry: REGISTRY,
+        repository: `${REGISTRY}/acme/${component}`,
+        tag,
+        digest: digestOf(name + component),
+      })),
+    ),
+  })
+}
+
+async function drained(journal: Journal, worker: Worker, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (journal.pendingCount() > 0 || worker.activeCount > 0) {
+    if (Date.now() > deadline) throw new Error(`still ${journal.pendingCount()} pending after ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+const FAST = { pollMs: 10, baseBackoffMs: 5, maxBackoffMs: 20 }
+
+describe('releaser journal and worker', () => {
+  it('releases an accepted Snapshot once, however often it is posted', async () => {
+    await withTempDir(async (dir) => {
+      const journal = Journal.open(dir)
+      const registry = new MemoryExecutor()
+      const first = accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api', 'web'])
+      const again = accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api', 'web'])
+      expect(again).toEqual({ id: first.id, duplicate: true })
+      const worker = new Worker(journal, registry, FAST)
+      worker.start()
+      await drained(journal, worker)
+      await worker.stop(1000)
+      expect(registry.puts).toHaveLength(2)
+      expect(registry.tags.get(`${REGISTRY}/acme/api:released`)).toBe(digestOf('shop-1api'))
+      const release = journal.release(first.id)!
+      expect(release.state).toBe('released')
+      expect(release.retags.map((r) => r.state)).toEqual(['moved', 'moved'])
+      expect(journal.history({ component: 'web' })).toMatchObject([
+        { action: 'moved', toDigest: digestOf('shop-1web') },
+      ])
+      journal.close()
+    })
+  })
+
+  it('never moves a tag back to an older Snapshot that arrives late', async () => {
+    await withTempDir(async (dir) => {
+      const journal = Journal.open(dir)
+      const registry = new MemoryExecutor()
+      const worker = new Worker(journal, registry, FAST)
+      worker.start()
+      accept(journal, 'shop-b', '2026-11-24T10:00:00.000Z', ['api'])
+      await drained(journal, worker)
+      const late = accept(journal, 'shop-a', '2026-11-24T09:00:00.000Z', ['api'])
+      worker.wake()
+      await drained(journal, worker)
+      await worker.stop(1000)
+      expect(registry.tags.get(`${REGISTRY}/acme/api:released`)).toBe(digestOf('shop-bapi'))
+      expect(registry.puts).toHaveLength(1)
+      const release = journal.release(late.id)!
+      expect(release.state).toBe('released')
+      expect(release.retags[0]).toMatchObject({ state: 'superseded', lastError: expect.stringContaining('shop-b') })
+      journal.close()
+    })
+  })
+
+  it('with the same creation time, the Snapshot name decides, the same way every time', () => {
+    const a = { createdAt: '2026-11-24T09:00:00.000Z', snapshot: 'shop-a' }
+    const b = { createdAt: '2026-11-24T09:00:00.000Z', snapshot: 'shop-b' }
+    expect(isNewer(b, a)).toBe(true)
+    expect(isNewer(a, b)).toBe(false)
+    fc.assert(
+      fc.property(
+        fc.record({ createdAt: fc.constantFrom('2026-01-01', '2026-01-02'), snapshot: fc.constantFrom('x', 'y', 'z') }),
+        fc.record({ createdAt: fc.constantFrom('2026-01-01', '2026-01-02'), snapshot: fc.constantFrom('x', 'y', 'z') }),
+        (p, q) => {
+          const same = p.createdAt === q.createdAt && p.snapshot === q.snapshot
+          expect(isNewer(p, q) || isNewer(q, p) || same).toBe(true)
+          expect(isNewer(p, q) && isNewer(q, p)).toBe(false)
+        },
+      ),
+    )
+  })
+
+  it('retries a 503 with backoff and honours Retry-After', async () => {
+    await withTempDir(async (dir) => {
+      const journal = Journal.open(dir)
+      const registry = new MemoryExecutor()
+      registry.fault = (_request, call) => {
+        if (call === 1) throw unavailable(300)
+        if (call === 2) throw unavailable()
+      }
+      const worker = new Worker(journal, registry, FAST)
+      const started = Date.now()
+      const { id } = accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api'])
+      worker.start()
+      await drained(journal, worker)
+      await worker.stop(1000)
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300)
+      expect(journal.release(id)!.retags[0]).toMatchObject({ state: 'moved', attempts: 3 })
+      journal.close()
+    })
+  })
+
+  it('marks a retag failed after the attempt limit, keeps it visible, and retry finishes it', async () => {
+    await withTempDir(async (dir) => {
+      const journal = Journal.open(dir)
+      const registry = new MemoryExecutor()
+      registry.fault = () => {
+        throw unavailable()
+      }
+      const worker = new Worker(journal, registry, { ...FAST, maxAttempts: 3 })
+      const { id } = accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api', 'web'])
+      worker.start()
+      await drained(journal, worker)
+      const failed = journal.release(id)!
+      expect(failed.state).toBe('failed')
+      expect(failed.retags.map((r) => [r.state, r.attempts, r.lastError])).toEqual([
+        ['failed', 3, '503 Service Unavailable'],
+        ['failed', 3, '503 Service Unavailable'],
+      ])
+      expect(journal.failedReleaseIds()).toEqual([id])
+      registry.fault = undefined
+      expect(journal.retry(id)).toBe(2)
+      worker.wake()
+      await drained(journal, worker)
+      await worker.stop(1000)
+      expect(journal.release(id)!.state).toBe('released')
+      expect(registry.puts).toHaveLength(2)
+      journal.close()
+    })
+  })
+
+  it('does not retry an answer that waiting will not change', async () => {
+    await withTempDir(async (dir) => {
+      const journal = Journal.open(dir)
+      const registry = new MemoryExecutor()
+      registry.fault = () => {
+        throw new RetagFailure('manifest unknown', { retryable: false, status: 404 })
+      }
+      const worker = new Worker(journal, registry, FAST)
+      const { id } = accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api'])
+      worker.start()
+      await drained(journal, worker)
+      await worker.stop(1000)
+      expect(journal.release(id)!.retags[0]).toMatchObject({ state: 'failed', attempts: 1 })
+      journal.close()
+    })
+  })
+
+  it('abandons an attempt the registry never answers and counts it as failed', async () => {
+    await withTempDir(async (dir) => {
+      const journal = Journal.open(dir)
+      const registry = new MemoryExecutor()
+      registry.delayMs = 5_000
+      const worker = new Worker(journal, registry, { ...FAST, attemptTimeoutMs: 100, maxAttempts: 2 })
+      const { id } = accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api'])
+      worker.start()
+      await drained(journal, worker)
+      await worker.stop(1000)
+      expect(journal.release(id)!.retags[0]).toMatchObject({
+        state: 'failed',
+        attempts: 2,
+        lastError: 'no answer within 100 ms',
+      })
+      expect(registry.puts).toHaveLength(0)
+      journal.close()
+    })
+  })
+
+  it('parks in-flight work on shutdown and finishes it after a restart, without a second PUT', async () => {
+    await withTempDir(async (dir) => {
+      let journal = Journal.open(dir)
+      const registry = new MemoryExecutor()
+      registry.delayMs = 200
+      const ids = ['api', 'web', 'db'].map(
+        (c, i) => accept(journal, `shop-${i}`, `2026-11-24T09:0${i}:00.000Z`, [c]).id,
+      )
+      let worker = new Worker(journal, registry, FAST)
+      worker.start()
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(await worker.stop(0)).toBe(3)
+      journal.close()
+      expect(registry.puts).toHaveLength(0)
+
+      // A retag that reached the registry just before a crash, but was never recorded:
+      await registry.retag(
+        {
+          registry: REGISTRY,
+          source: `${REGISTRY}/acme/api@${digestOf('shop-0api')}`,
+          repository: `${REGISTRY}/acme/api`,
+          tag: 'released',
+          digest: digestOf('shop-0api'),
+        },
+        new AbortController().signal,
+      )
+      registry.delayMs = 0
+      journal = Journal.open(dir)
+      expect(journal.pendingCount()).toBe(3)
+      worker = new Worker(journal, registry, FAST)
+      worker.start()
+      await drained(journal, worker)
+      await worker.stop(1000)
+      expect(ids.map((id) => journal.release(id)!.state)).toEqual(['released', 'released', 'released'])
+      expect(registry.puts).toHaveLength(3)
+      expect(journal.history({ component: 'api' })[0]).toMatchObject({ action: 'already' })
+      journal.close()
+    })
+  })
+
+  it('backoff doubles with jitter, is capped, and never undercuts Retry-After', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.option(fc.integer({ min: 0, max: 600_000 }), { nil: undefined }),
+        fc.double({ min: 0, max: 0.999, noNaN: true }),
+        (attempt, retryAfter, random) => {
+          const options = { baseBackoffMs: 250, maxBackoffMs: 30_000 }
+          const delay = backoffMs(attempt, options, retryAfter, () => random)
+          const ceiling = Math.min(30_000, 250 * 2 ** (attempt - 1))
+          expect(delay).toBeGreaterThanOrEqual(Math.min(retryAfter ?? 0, 300_000))
+          expect(delay).toBeLessThanOrEqual(Math.max(ceiling, Math.min(retryAfter ?? 0, 300_000)))
+          expect(delay).toBeGreaterThanOrEqual(Math.floor(ceiling / 2))
+        },
+      ),
+    )
+  })
+
+  it('for any arrival order and faults, each tag ends at the newest Snapshot and never moves back', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            minute: fc.integer({ min: 0, max: 9 }),
+            components: fc.subarray(['api', 'web', 'db'], { minLength: 1 }),
+            restartAfter: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 12 },
+        ),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        async (events, seed) => {
+          await withTempDir(async (dir) => {
+            let journal = Journal.open(dir)
+            const registry = new MemoryExecutor()
+            let state = seed
+            registry.fault = () => {
+              state = (state * 1103515245 + 12345) % 2 ** 31
+              if (state % 5 === 0) throw unavailable()
+            }
+            let worker = new Worker(journal, registry, { ...FAST, maxAttempts: 50 })
+            worker.start()
+            const newest = new Map<string, { createdAt: string; snapshot: string }>()
+            for (const [index, event] of events.entries()) {
+              const snapshot = { snapshot: `shop-${index}`, createdAt: `2026-11-24T09:0${event.minute}:00.000Z` }
+              accept(journal, snapshot.snapshot, snapshot.createdAt, event.components)
+              worker.wake()
+              for (const component of event.components) {
+                const current = newest.get(component)
+                if (!current || isNewer(snapshot, current)) newest.set(component, snapshot)
+              }
+              if (event.restartAfter) {
+                await worker.stop(0)
+                journal.close()
+                journal = Journal.open(dir)
+                worker = new Worker(journal, registry, { ...FAST, maxAttempts: 50 })
+                worker.start()
+              } else await new Promise((resolve) => setImmediate(resolve))
+            }
+            await drained(journal, worker)
+            await worker.stop(1000)
+            const snapshotOf = (index: number) => ({
+              snapshot: `shop-${index}`,
+              createdAt: `2026-11-24T09:0${events[index]!.minute}:00.000Z`,
+            })
+            for (const [component, snapshot] of newest) {
+              const target = `${REGISTRY}/acme/${component}:released`
+              expect(registry.tags.get(target)).toBe(digestOf(snapshot.snapshot + component))
+              // Every PUT to this tag was for a strictly newer Snapshot than the PUT before it.
+              const moved = registry.puts
+                .filter((put) => put.target === target)
+                .map((put) => events.findIndex((_, i) => digestOf(`shop-${i}${component}`) === put.digest))
+              for (let i = 1; i < moved.length; i++) {
+                expect(isNewer(snapshotOf(moved[i]!), snapshotOf(moved[i - 1]!))).toBe(true)
+              }
+            }
+            expect(journal.counts().events.pending).toBe(0)
+            journal.close()
+          })
+        },
+      ),
+      { numRuns: 25 },
+    )
+  })
+})

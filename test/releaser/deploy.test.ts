@@ -1,0 +1,142 @@
+import { execFile } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { parseAllDocuments } from 'yaml'
+import { kubeTools } from '../harness/kube-tools.js'
+import { ROOT } from '../helpers/cli.js'
+
+const run = promisify(execFile)
+type K8sObject = {
+  apiVersion: string
+  kind: string
+  metadata: { name: string; namespace?: string }
+  [k: string]: unknown
+}
+
+/** kubernetes-models ships one validating class per kind; the deploy/ manifests must pass the API schemas. */
+async function schemaProblems(object: K8sObject): Promise<string[]> {
+  const [group, version] = object.apiVersion.includes('/') ? object.apiVersion.split('/') : ['', object.apiVersion]
+  const module = (await import(`kubernetes-models/${group ? `${group}/` : ''}${version}/${object.kind}`)) as Record<
+    string,
+    new (
+      data: unknown,
+    ) => { validate(): void }
+  >
+  try {
+    new module[object.kind]!(object).validate()
+    return []
+  } catch (error) {
+    const errors = (error as { errors?: { instancePath: string; message?: string }[] }).errors ?? []
+    return errors.map((e) => `${object.kind}/${object.metadata.name}${e.instancePath}: ${e.message}`)
+  }
+}
+
+describe('deploy/ (kustomize manifests and Containerfile)', () => {
+  let objects: K8sObject[]
+  beforeAll(async () => {
+    const { kubectl } = await kubeTools()
+    const { stdout } = await run(kubectl, ['kustomize', join(ROOT, 'deploy')])
+    objects = parseAllDocuments(stdout).map((doc) => doc.toJS() as K8sObject)
+  })
+
+  const find = (kind: string, name?: string) =>
+    objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name))
+
+  it('builds with kustomize into objects that pass the Kubernetes schemas', async () => {
+    expect(objects.map((o) => o.kind).sort()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Deployment',
+      'Namespace',
+      'PersistentVolumeClaim',
+      'Role',
+      'RoleBinding',
+      'Secret',
+      'Secret',
+      'Service',
+      'ServiceAccount',
+    ])
+    const problems = (await Promise.all(objects.map(schemaProblems))).flat()
+    expect(problems).toEqual([])
+  })
+
+  it('runs the releaser with flags it has, probes it serves, and the Secrets and volume it needs', async () => {
+    const manifest = JSON.parse(await readFile(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
+      commands: Record<string, { flags: Record<string, unknown> }>
+    }
+    const deployment = find('Deployment', 'releaser') as unknown as DeploymentShape
+    const pod = deployment.spec.template.spec
+    const container = pod.containers[0]!
+    expect(container.image).toBe('quay.io/konflux-gitops/konflux-gitops:latest')
+    expect(container.args[0]).toBe('releaser')
+    for (const arg of container.args.slice(1)) {
+      const flag = /^--([a-z-]+)=/.exec(arg)?.[1]
+      expect(flag && manifest.commands.releaser!.flags[flag], `${arg} is a releaser flag`).toBeTruthy()
+    }
+    expect(container.livenessProbe.httpGet.path).toBe('/healthz')
+    expect(container.readinessProbe.httpGet.path).toBe('/readyz')
+    expect(container.resources.limits).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) })
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false })
+    // Every mount has a volume, every secret volume names a Secret the kustomization ships, the state is a PVC.
+    const volumes = new Map(pod.volumes.map((v) => [v.name, v]))
+    for (const mount of container.volumeMounts) expect(volumes.has(mount.name), mount.name).toBe(true)
+    for (const volume of volumes.values()) {
+      if (volume.secret) expect(find('Secret', volume.secret.secretName), volume.secret.secretName).toBeDefined()
+      if (volume.persistentVolumeClaim)
+        expect(find('PersistentVolumeClaim', volume.persistentVolumeClaim.claimName)).toBeDefined()
+    }
+    const secretFile = container.args.find((a) => a.startsWith('--webhook-secret-file='))!.split('=')[1]!
+    const secretMount = container.volumeMounts.find((m) => secretFile.startsWith(`${m.mountPath}/`))!
+    const webhookSecret = find('Secret', volumes.get(secretMount.name)!.secret!.secretName) as { stringData?: object }
+    expect(Object.keys(webhookSecret.stringData ?? {})).toContain(secretFile.slice(secretMount.mountPath.length + 1))
+    const dockerConfig = container.env.find((e) => e.name === 'DOCKER_CONFIG')!.value
+    const authMount = container.volumeMounts.find((m) => m.mountPath === dockerConfig)!
+    expect(volumes.get(authMount.name)!.secret!.items).toEqual([{ key: '.dockerconfigjson', path: 'config.json' }])
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(20)
+
+    const service = find('Service', 'releaser') as unknown as {
+      spec: { ports: { targetPort: string }[]; selector: Record<string, string> }
+    }
+    expect(service.spec.ports[0]!.targetPort).toBe(container.ports[0]!.name)
+    for (const [key, value] of Object.entries(service.spec.selector)) {
+      expect(deployment.spec.template.metadata.labels[key]).toBe(value)
+    }
+  })
+
+  it('grants watch on Snapshots and ReleasePlans and the Lease verbs leader election uses, no more', () => {
+    const clusterRole = find('ClusterRole') as unknown as { rules: Rule[] }
+    expect(clusterRole.rules).toEqual([
+      {
+        apiGroups: ['appstudio.redhat.com'],
+        resources: ['snapshots', 'releaseplans'],
+        verbs: ['get', 'list', 'watch'],
+      },
+    ])
+    const role = find('Role') as unknown as { rules: Rule[] }
+    expect(role.rules[0]).toMatchObject({ apiGroups: ['coordination.k8s.io'], resources: ['leases'] })
+    expect(role.rules[0]!.verbs).toEqual(expect.arrayContaining(['get', 'create', 'update']))
+    const binding = find('ClusterRoleBinding') as unknown as { subjects: object[] }
+    expect(binding.subjects[0]).toMatchObject({
+      kind: 'ServiceAccount',
+      name: 'releaser',
+      namespace: 'konflux-gitops-releaser',
+    })
+  })
+
+  it('Containerfile builds dist/ after the sources are in, and runs bin/run.js as a non-root user', async () => {
+    const lines = (await readFile(join(ROOT, 'deploy', 'Containerfile'), 'utf8')).split('\n')
+    const index = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line))
+    expect(index(/^COPY \. \./)).toBeLessThan(index(/^RUN .*npm ci/))
+    expect(index(/^FROM .*node:24/)).toBe(index(/^FROM /))
+    expect(lines[index(/^USER /)]).toMatch(/^USER [1-9]\d*$/)
+    expect(lines[index(/^ENTRYPOINT/)]).toContain('/app/bin/run.js')
+    for (const copied of ['bin', 'dist', 'node_modules', 'oclif.manifest.json']) {
+      expect(
+        lines.some((line) => line.startsWith('COPY --from=build') && line.includes(copied)),
+        copied,
+      ).toBe(true)
+    }
+  })
+})

@@ -1,0 +1,176 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Journal } from '../../src/releaser/index.js'
+import { freePort, startRegistry, type TestRegistry } from '../harness/registry.js'
+import { withTempDir } from '../helpers/cli.js'
+import { type DaemonProcess, startDaemon } from './daemon-process.js'
+import { type FakeKubeApi, startFakeKubeApi } from './fake-kube-api.js'
+import { snapshotBody } from './snapshots.js'
+
+const SECRET = 'kube-test-webhook-secret-51ab2f'
+
+function snapshot(name: string, createdAt: string, image: string, passed = true, application = 'shop') {
+  const object = JSON.parse(snapshotBody(name, createdAt, [{ name: 'api', image }], { application }))
+  if (!passed) object.status.conditions = []
+  return object
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe().catch(() => undefined)
+    if (value !== undefined && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+describe('konflux-gitops releaser --kubernetes (fake API server, real registry)', () => {
+  let registry: TestRegistry
+  let api: FakeKubeApi
+  beforeAll(async () => {
+    registry = await startRegistry()
+    api = await startFakeKubeApi()
+  })
+  afterAll(async () => {
+    await api?.stop()
+    await registry?.stop()
+  })
+
+  async function daemon(dir: string, state: string): Promise<DaemonProcess> {
+    const kubeconfig = join(dir, 'kubeconfig')
+    await api.writeKubeconfig(kubeconfig)
+    const secretFile = join(dir, 'secret')
+    await writeFile(secretFile, SECRET)
+    return startDaemon(
+      [
+        '--state',
+        state,
+        '--webhook-secret-file',
+        secretFile,
+        '--kubernetes',
+        '--kubeconfig',
+        kubeconfig,
+        '--lease-namespace',
+        'acme-tenant',
+        '--lease-duration',
+        '2',
+        '--shutdown-timeout',
+        '2',
+      ],
+      { port: await freePort(), env: registry.env },
+    )
+  }
+
+  it('releases watched Snapshots by their ReleasePlan, resumes after a restart and relists after 410 Gone', async () => {
+    await withTempDir(async (dir) => {
+      const state = join(dir, 'state')
+      const first = await registry.pushImage('acme/kbuild/api', 'b1')
+      const second = await registry.pushImage('acme/kbuild/api', 'b2')
+      const image = (digest: string) => `${registry.host}/acme/kbuild/api@${digest}`
+      api.put(
+        {
+          apiVersion: 'appstudio.redhat.com/v1alpha1',
+          kind: 'ReleasePlan',
+          metadata: { name: 'shop-released', namespace: 'acme-tenant' },
+          spec: {
+            application: 'shop',
+            data: { mapping: { components: [{ name: 'api', repository: `${registry.host}/acme/kprod/api` }] } },
+          },
+        } as never,
+        'releaseplans',
+      )
+      api.put(snapshot('shop-k1', '2026-11-24T09:00:00Z', image(first)))
+
+      let running = await daemon(dir, state)
+      try {
+        // Listed at start, mapped by the ReleasePlan into another repository.
+        await until('k1 released', async () => (await registry.resolveTag('acme/kprod/api', 'released')) === first)
+        // Not releasable while its tests run; released when the watch sees it pass.
+        api.put(snapshot('shop-k2', '2026-11-24T10:00:00Z', image(second), false))
+        await new Promise((resolve) => setTimeout(resolve, 500))
+        expect(await registry.resolveTag('acme/kprod/api', 'released')).toBe(first)
+        api.put(snapshot('shop-k2', '2026-11-24T10:00:00Z', image(second)))
+        await until('k2 released', async () => (await registry.resolveTag('acme/kprod/api', 'released')) === second)
+      } finally {
+        running.kill('SIGTERM')
+      }
+      expect(await running.exited).toBe(0)
+
+      // While it is down the API server compacts its history; an older Snapshot arrives late.
+      api.compact()
+      api.put(snapshot('shop-k0', '2026-11-24T08:00:00Z', image(first)))
+      // And the ReleasePlans cannot be read for a moment: the Snapshots wait for them, none is skipped.
+      api.failReleasePlanLists(2)
+      const requestsBefore = api.requests.length
+      running = await daemon(dir, state)
+      try {
+        await until('the relist after 410', async () => {
+          const journal = Journal.open(state, { create: false })
+          const counts = journal.counts()
+          journal.close()
+          return counts.events.released === 3 && counts.events.pending === 0
+        })
+        const since = api.requests.slice(requestsBefore)
+        const watchAt = since.indexOf('GET /apis/appstudio.redhat.com/v1alpha1/snapshots')
+        expect(watchAt).toBeGreaterThanOrEqual(0)
+        // Resumed with a watch from the saved resourceVersion first (not a list), then listed after the 410.
+        expect(
+          since.filter((r) => r === 'GET /apis/appstudio.redhat.com/v1alpha1/snapshots').length,
+        ).toBeGreaterThanOrEqual(2)
+        expect(await registry.resolveTag('acme/kprod/api', 'released')).toBe(second)
+        const planReads = since.filter(
+          (r) => r === 'GET /apis/appstudio.redhat.com/v1alpha1/namespaces/acme-tenant/releaseplans',
+        )
+        expect(planReads.length).toBeGreaterThanOrEqual(3)
+      } finally {
+        running.kill('SIGTERM')
+      }
+      expect(await running.exited).toBe(0)
+      const journal = Journal.open(state, { create: false })
+      expect(journal.history().map((h) => [h.snapshot, h.action])).toEqual([
+        ['shop-k2', 'moved'],
+        ['shop-k1', 'moved'],
+      ])
+      journal.close()
+    })
+  })
+
+  it('with two replicas only the Lease holder works; the standby takes over when it dies', async () => {
+    await withTempDir(async (dir) => {
+      const digest = await registry.pushImage('acme/ha/api', 'b1')
+      const later = await registry.pushImage('acme/ha/api', 'b2')
+      const a = await daemon(dir, join(dir, 'state-a'))
+      const b = await daemon(dir, join(dir, 'state-b'))
+      try {
+        const leader = await until('one leader', async () => {
+          const [ra, rb] = await Promise.all([fetch(`${a.url}/readyz`), fetch(`${b.url}/readyz`)])
+          if (ra.status === 200 && rb.status === 503) return a
+          if (rb.status === 200 && ra.status === 503) return b
+          return undefined
+        })
+        const standby = leader === a ? b : a
+        const holder = (api.lease('acme-tenant', 'konflux-gitops-releaser') as { spec: { holderIdentity: string } })
+          .spec.holderIdentity
+        expect(holder).toMatch(new RegExp(`-${leader.child.pid}$`))
+        api.put(
+          // Application "ha" has no ReleasePlan: the component's own repository, tag released.
+          snapshot('ha-1', '2026-11-25T09:00:00Z', `${registry.host}/acme/ha/api@${digest}`, true, 'ha') as never,
+        )
+        await until('ha1 released', async () => (await registry.resolveTag('acme/ha/api', 'released')) === digest)
+
+        leader.kill('SIGKILL')
+        await leader.exited
+        await until('the standby leads', async () => (await fetch(`${standby.url}/readyz`)).status === 200, 15_000)
+        api.put(snapshot('ha-2', '2026-11-25T10:00:00Z', `${registry.host}/acme/ha/api@${later}`, true, 'ha') as never)
+        await until('ha2 released', async () => (await registry.resolveTag('acme/ha/api', 'released')) === later)
+        expect(standby.stderr()).toContain('"msg":"became leader"')
+        expect(standby.stderr()).not.toContain(api.token)
+      } finally {
+        a.kill('SIGKILL')
+        b.kill('SIGKILL')
+      }
+    })
+  })
+})
