@@ -18,8 +18,9 @@ A second run with the same input changes nothing and makes no commit.
 image: {repository, tag: "<tag>@sha256:<digest>"}; Argo CD deploys the chart with that values file.
 --updater dependabot writes .github/dependabot.yml (one docker update and group per environment) and a workflow
 that enables auto-merge for auto-merge environments; with kustomize, pins become unquoted image: lines in
-environments/<env>/images/<component>.yaml patches, the only form Dependabot reads. Both are fixed once the
-repo exists: init refuses to switch them (exit 2) and says how to migrate.
+environments/<env>/images/<component>.yaml patches, the only form Dependabot reads. Where the pins live is fixed
+once the repo exists: init refuses a switch that would move them (exit 2) and says how to migrate; a Helm repo may
+switch updater (both read its values files).
 
 ${EXIT_CODES_HELP}`
   static override examples = [
@@ -49,6 +50,11 @@ ${EXIT_CODES_HELP}`
     }),
     'destination-server': Flags.string({ description: 'cluster API URL Argo CD deploys to' }),
     'renovate-preset': Flags.string({ description: 'Renovate preset to extend instead of inline rules' }),
+    'renovate-runner': Flags.string({
+      description:
+        'github-actions: write .github/workflows/renovate.yaml, which runs Renovate on a schedule, by hand and on release --notify --notify-via dispatch (default none: the hosted Renovate app)',
+      options: ['none', 'github-actions'],
+    }),
     ci: Flags.string({ description: 'CI workflow to write (default github)', options: [...ciModes] }),
     flavour: Flags.string({
       description:
@@ -57,7 +63,7 @@ ${EXIT_CODES_HELP}`
     }),
     updater: Flags.string({
       description:
-        'who keeps the image pins: renovate, or dependabot (GitHub only; writes .github/dependabot.yml) (default renovate; fixed once the repo exists)',
+        'who keeps the image pins: renovate, or dependabot (GitHub only; writes .github/dependabot.yml) (default renovate; on a kustomize repo fixed once it exists)',
       options: [...updaters],
     }),
     'git-remote': Flags.string({ description: 'set origin to this URL (file://, ssh or https)' }),
@@ -100,6 +106,7 @@ ${EXIT_CODES_HELP}`
       argocd: flags.argocd as (typeof argocdModes)[number] | undefined,
       destinationServer: flags['destination-server'],
       renovatePreset: flags['renovate-preset'],
+      renovateRunner: flags['renovate-runner'] as 'none' | 'github-actions' | undefined,
       ci: flags.ci as (typeof ciModes)[number] | undefined,
       flavour: flags.flavour as (typeof flavours)[number] | undefined,
       updater: flags.updater as (typeof updaters)[number] | undefined,

@@ -1,17 +1,25 @@
 import { UsageError } from '../cli/errors.js'
 import type { RepoSpec } from '../spec/index.js'
+import { helmValuesStore } from './helm-values.js'
 import { kustomizeImagesStore } from './kustomize-images.js'
+import { manifestPatchesStore } from './manifest-patches.js'
 import type { PinStore } from './types.js'
 
+export { HELM_COMPONENTS_KEY, helmValuesPath, helmValuesStore } from './helm-values.js'
 export { kustomizationPath, kustomizeImagesStore, parseYamlFile } from './kustomize-images.js'
+export { imagePatchDir, imagePatchPath, isPlainScalar, manifestPatchesStore } from './manifest-patches.js'
 export { formatPinnedTag, parsePinnedTag } from './pinned-tag.js'
-export type { ComponentPin, PinStore, PinUpdate, ReadText } from './types.js'
+export type { ComponentPin, PinShape, PinStore, PinUpdate, ReadText } from './types.js'
 
-/** The pin store for a repo's flavour and updater. */
+/**
+ * The pin store for a repo's flavour and updater. Helm values suit both updaters; a kustomize repo kept by
+ * Dependabot needs manifest patches because Dependabot never reads a kustomization's `images:`.
+ */
 export function pinStoreFor(spec: Pick<RepoSpec, 'flavour' | 'updater'>): PinStore {
-  if (spec.flavour === 'kustomize' && spec.updater === 'renovate') return kustomizeImagesStore
-  throw new UsageError(`flavour ${spec.flavour} with updater ${spec.updater} is not supported yet`, {
+  if (spec.flavour === 'helm') return helmValuesStore
+  if (spec.flavour === 'kustomize') return spec.updater === 'dependabot' ? manifestPatchesStore : kustomizeImagesStore
+  throw new UsageError(`flavour ${String(spec.flavour)} is not supported`, {
     code: 'unsupported-shape',
-    hint: 'Use flavour: kustomize and updater: renovate in konflux-gitops.yaml.',
+    hint: 'Use flavour: kustomize or helm in konflux-gitops.yaml.',
   })
 }

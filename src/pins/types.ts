@@ -21,13 +21,16 @@ export interface PinUpdate {
   readonly removeRepositories?: readonly string[]
 }
 
+/** kustomize `images:` (Renovate), Helm values (Renovate or Dependabot), manifest patches (Dependabot + kustomize). */
+export type PinShape = 'kustomize-images' | 'helm-values' | 'manifest-patches'
+
 /**
  * The one seam every command uses to find, read and write an environment's image pins. Today's shape is
  * kustomize `images:`; Helm values and Dependabot manifest patches (issue 10) are further implementations.
  * Every spec component gets a pin entry on write; everything else in the file (comments, order, other keys) stays.
  */
 export interface PinStore {
-  readonly shape: 'kustomize-images'
+  readonly shape: PinShape
   /** Repo-relative files holding this environment's pins. */
   files(spec: RepoSpec, env: string): string[]
   read(spec: RepoSpec, env: string, readText: ReadText): ComponentPin[]

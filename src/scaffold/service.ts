@@ -90,6 +90,7 @@ export interface InitRequest extends RepoChangeOptions {
   readonly argocd?: RepoSpec['argocd'] | undefined
   readonly destinationServer?: string | undefined
   readonly renovatePreset?: string | undefined
+  readonly renovateRunner?: RepoSpec['renovateRunner'] | undefined
   readonly ci?: RepoSpec['ci'] | undefined
   readonly flavour?: RepoSpec['flavour'] | undefined
   readonly updater?: RepoSpec['updater'] | undefined
@@ -168,6 +169,7 @@ export async function initRepo(request: InitRequest): Promise<ScaffoldResult> {
         argocd: request.argocd,
         destinationServer: request.destinationServer,
         renovatePreset: request.renovatePreset,
+        renovateRunner: request.renovateRunner,
         ci: request.ci,
         flavour: request.flavour,
         updater: request.updater,
@@ -607,6 +609,11 @@ async function applyChange(
   if (spec.argocd !== 'none' && spec.repoURL === undefined) {
     notes.push(
       `argocd/: Argo CD needs this repo's URL; set repoURL in ${SPEC_FILE} (or pass --git-remote URL) and run init again`,
+    )
+  }
+  if (spec.updater === 'dependabot' && spec.repoURL !== undefined && !/github/i.test(spec.repoURL)) {
+    notes.push(
+      `.github/dependabot.yml: Dependabot runs only on GitHub, and ${spec.repoURL} does not look like a GitHub repository; use --updater renovate elsewhere`,
     )
   }
   const result = summarise(dir, changes, options.dryRun ?? false, notes)

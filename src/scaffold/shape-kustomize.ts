@@ -61,6 +61,10 @@ function componentFiles(spec: RepoSpec, component: ComponentSpec, readText: Read
     image: component.image,
     tag: spec.tag,
     port: component.port ?? 0,
+    pinFile:
+      pinStoreFor(spec).shape === 'manifest-patches'
+        ? `environments/<env>/images/${component.name}.yaml`
+        : 'its kustomization.yaml',
   }
   const deployment = parseYamlFile(renderTemplate('kustomize/component/deployment.yaml', values), 'deployment.yaml')
   if (component.port === undefined) deployment.deleteIn(['spec', 'template', 'spec', 'containers', 0, 'ports'])

@@ -1,4 +1,5 @@
 import { parseImageRef } from '../image-ref/index.js'
+import { RENOVATE_WORKFLOW, renovateRunnerReadme, renovateRunnerWorkflow } from '../notify/renovate-workflow.js'
 import { helmValuesPath, imagePatchDir, parseYamlFile } from '../pins/index.js'
 import { autoMergeOf, type RepoSpec } from '../spec/index.js'
 import type { DesiredFile } from './plan.js'
@@ -13,10 +14,20 @@ const NEVER_AUTOMERGED = ['prod', 'production']
 export const renovateUpdater: UpdaterPlanner = {
   displayName: 'Renovate',
   files(input) {
-    return [{ path: 'renovate.json', content: input.renovateConfig, merged: false }]
+    const files: DesiredFile[] = [{ path: 'renovate.json', content: input.renovateConfig, merged: false }]
+    if (input.spec.renovateRunner === 'github-actions') {
+      files.push({
+        path: RENOVATE_WORKFLOW,
+        content: renovateRunnerWorkflow(dependabotRegistries(input.spec)),
+        merged: false,
+      })
+    }
+    return files
   },
-  readme() {
-    return '- `renovate.json`: which pull requests Renovate opens and which merge on their own.'
+  readme(spec) {
+    const lines = '- `renovate.json`: which pull requests Renovate opens and which merge on their own.'
+    if (spec.renovateRunner !== 'github-actions') return lines
+    return `${lines}\n\n${renovateRunnerReadme(dependabotRegistries(spec))}`
   },
 }
 

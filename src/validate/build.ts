@@ -31,6 +31,38 @@ export async function findKustomize(pathEnv = process.env.PATH ?? ''): Promise<K
   return undefined
 }
 
+/** `helm` on PATH, for Helm repos (flavour: helm): each environment is the chart plus its values file. */
+export async function findHelm(pathEnv = process.env.PATH ?? ''): Promise<string | undefined> {
+  for (const dir of pathEnv.split(delimiter)) {
+    if (!dir) continue
+    try {
+      await access(join(dir, 'helm'), constants.X_OK)
+      return join(dir, 'helm')
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined
+}
+
+/** `helm template <app> charts/<app> -f environments/<env>/values.yaml`, the Helm twin of buildOverlay. */
+export function buildHelmEnvironment(
+  helm: string,
+  repo: string,
+  app: string,
+  env: string,
+  timeoutMs = 120_000,
+): Promise<BuildOutcome> {
+  const args = ['template', app, join(repo, 'charts', app), '-f', join(repo, 'environments', env, 'values.yaml')]
+  return new Promise((resolve) => {
+    execFile(helm, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) => {
+      if (!error) return resolve({ ok: true, error: '' })
+      const text = String(stderr || error.message).trim()
+      resolve({ ok: false, error: text.split('\n').slice(0, 5).join('\n') })
+    })
+  })
+}
+
 export function buildOverlay(tool: KustomizeTool, dir: string, timeoutMs = 120_000): Promise<BuildOutcome> {
   const args = tool.name === 'kubectl' ? ['kustomize', dir] : ['build', dir]
   return new Promise((resolve) => {

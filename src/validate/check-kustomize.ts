@@ -333,7 +333,8 @@ function checkImages(ctx: CheckContext, k: Kustomization, policy: ImagePolicy): 
 
 function checkOverlayImages(ctx: CheckContext, all: Map<string, Kustomization>): void {
   const spec = ctx.spec
-  if (!spec) return
+  // With Dependabot the pins are image patches, not images: entries; check-dependabot checks them.
+  if (!spec || spec.updater === 'dependabot') return
   for (const environment of spec.environments) {
     const overlay = all.get(`environments/${environment.name}`)
     if (!overlay) continue

@@ -41,9 +41,11 @@ export function checkLayout(ctx: CheckContext): void {
   const spec = ctx.spec
   if (!spec) return
   const specFile = ctx.yaml.get(SPEC_FILE)
+  const helm = spec.flavour === 'helm'
   spec.components.forEach((component, index) => {
     const base = `components/${component.name}/base`
-    if (!kustomizationIn(ctx, base)) {
+    // A Helm repo has no per-component base: the chart's templates range over the components.
+    if (!helm && !kustomizationIn(ctx, base)) {
       ctx.report(
         'component-base-missing',
         SPEC_FILE,
@@ -54,12 +56,13 @@ export function checkLayout(ctx: CheckContext): void {
   })
   spec.environments.forEach((environment, index) => {
     const dir = `environments/${environment.name}`
-    if (!kustomizationIn(ctx, dir)) {
+    const present = helm ? ctx.tree.files.has(`${dir}/values.yaml`) : kustomizationIn(ctx, dir) !== undefined
+    if (!present) {
       ctx.report(
         'environment-missing',
         SPEC_FILE,
         locate(specFile, 0, ['environments', index, 'name']),
-        `environment "${environment.name}" has no ${dir}/kustomization.yaml`,
+        `environment "${environment.name}" has no ${dir}/${helm ? 'values.yaml' : 'kustomization.yaml'}`,
       )
     }
   })
@@ -69,7 +72,8 @@ export function checkLayout(ctx: CheckContext): void {
   for (const dir of ctx.tree.dirs) {
     const env = /^environments\/([^/]+)$/.exec(dir)?.[1]
     if (env !== undefined && !environments.has(env)) {
-      const file = kustomizationIn(ctx, dir)
+      const file =
+        kustomizationIn(ctx, dir) ?? (ctx.tree.files.has(`${dir}/values.yaml`) ? `${dir}/values.yaml` : undefined)
       ctx.report(
         'stray-overlay',
         file ?? dir,

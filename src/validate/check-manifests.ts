@@ -63,10 +63,34 @@ interface ObjectDoc {
   kind: string
 }
 
+/** Files some kustomization applies as a patch: partial objects, so no schema check and they tag base images. */
+function patchFiles(ctx: CheckContext): Set<string> {
+  const patches = new Set<string>()
+  for (const [path, file] of ctx.yaml) {
+    const name = path.slice(path.lastIndexOf('/') + 1)
+    if (!(KUSTOMIZATION_NAMES as readonly string[]).includes(name)) continue
+    const value = file.docs[0]?.value
+    if (!isRecord(value)) continue
+    const dir = path.slice(0, path.lastIndexOf('/'))
+    const entries = [
+      ...(Array.isArray(value.patches) ? value.patches : []),
+      ...(Array.isArray(value.patchesStrategicMerge) ? value.patchesStrategicMerge : []),
+    ]
+    for (const entry of entries) {
+      const relative = typeof entry === 'string' ? entry : isRecord(entry) ? entry.path : undefined
+      if (typeof relative !== 'string') continue
+      const joined = joinRepoPath(dir, relative)
+      if (joined !== undefined) patches.add(joined)
+    }
+  }
+  return patches
+}
+
 function objectDocs(ctx: CheckContext): ObjectDoc[] {
   const out: ObjectDoc[] = []
+  const patches = patchFiles(ctx)
   for (const [path, file] of ctx.yaml) {
-    if (path.startsWith('.github/') || path === 'konflux-gitops.yaml') continue
+    if (path.startsWith('.github/') || path === 'konflux-gitops.yaml' || patches.has(path)) continue
     file.docs.forEach((doc, index) => {
       const value = doc.value
       if (!isRecord(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string') return
@@ -149,6 +173,18 @@ function overriddenImageNames(ctx: CheckContext): Set<string> {
     const images = isRecord(value) ? value.images : undefined
     if (!Array.isArray(images)) continue
     for (const entry of images) if (isRecord(entry) && typeof entry.name === 'string') names.add(entry.name)
+  }
+  // An image patch sets the whole reference of its container: the base may leave that image untagged.
+  for (const path of patchFiles(ctx)) {
+    for (const doc of ctx.yaml.get(path)?.docs ?? []) {
+      const containers = getIn(doc.value, ['spec', 'template', 'spec', 'containers'])
+      if (!Array.isArray(containers)) continue
+      for (const container of containers) {
+        if (!isRecord(container) || typeof container.image !== 'string') continue
+        const ref = tryParseImageRef(container.image)
+        if (ref) names.add(repository(ref))
+      }
+    }
   }
   return names
 }

@@ -1,4 +1,6 @@
+import { checkDependabot } from './check-dependabot.js'
 import { checkDrift, type DigestResolver } from './check-drift.js'
+import { checkFreeze } from './check-freeze.js'
 import { checkKustomize } from './check-kustomize.js'
 import { checkLayout, checkSpec } from './check-layout.js'
 import { checkManifests } from './check-manifests.js'
@@ -51,6 +53,11 @@ export function compareFindings(a: Finding, b: Finding): number {
 }
 
 /** The pure core: a repository tree in, findings out (sorted by file and line). */
+function isHelmTemplate(tree: RepoTree, path: string): boolean {
+  const at = path.lastIndexOf('/templates/')
+  return at >= 0 && tree.files.has(`${path.slice(0, at) === '' ? '' : `${path.slice(0, at)}/`}Chart.yaml`)
+}
+
 export async function checkTree(tree: RepoTree, options: CheckOptions = {}): Promise<Finding[]> {
   const collector = new FindingCollector(
     selectRules({ ...options, againstRegistry: options.resolveDigest !== undefined, build: true }),
@@ -68,6 +75,8 @@ export async function checkTree(tree: RepoTree, options: CheckOptions = {}): Pro
       continue
     }
     if (entry.kind !== 'text' || !/\.ya?ml$/i.test(path)) continue
+    // Helm templates are Go templates, not YAML: `helm template` (kustomize-build's Helm twin) is what reads them.
+    if (isHelmTemplate(tree, path)) continue
     const parsed = parseYaml(path, entry.text)
     for (const problem of parsed.problems) collector.report(problem.rule, path, problem, problem.message)
     yaml.set(path, parsed)
@@ -82,12 +91,14 @@ export async function checkTree(tree: RepoTree, options: CheckOptions = {}): Pro
   checkLayout(ctx)
   checkKustomize(ctx)
   await checkManifests(ctx)
+  checkDependabot(ctx)
   // Loading Renovate costs about a second: only when a config file is there to check and its rules are on.
   const renovate = async (): Promise<RenovateChecker | null> => {
     if (options.renovate !== undefined) return options.renovate
     return RENOVATE_NEEDS_VALIDATOR.some((r) => ctx.enabled(r)) ? defaultRenovateChecker() : null
   }
   await checkRenovate(ctx, renovate)
+  checkFreeze(ctx)
   if (options.resolveDigest) await checkDrift(ctx, options.resolveDigest)
   return collector.findings.sort(compareFindings)
 }

@@ -193,11 +193,20 @@ export const RULES = [
     hint: 'Extend "docker:pinDigests" (or set pinDigests: true) so `newTag: <tag>` becomes `<tag>@sha256:…`.',
   },
   // Optional checks
+  // Dependabot (updater: dependabot)
+  {
+    id: 'dependabot-pin-invisible',
+    severity: 'error',
+    summary:
+      'A pin Dependabot cannot see: its directory is not listed in .github/dependabot.yml, the image: is quoted, or it sits under another key (kustomize images:, digest:)',
+    hint: 'Run `npx konflux-gitops init` to regenerate .github/dependabot.yml and the pins, or apply the fix in the message.',
+  },
   {
     id: 'kustomize-build',
     severity: 'error',
-    summary: '`kustomize build` of an environment overlay fails (--build)',
-    hint: 'Run `kubectl kustomize environments/<env>` locally and fix the error it prints.',
+    summary:
+      '`kustomize build` of an environment overlay fails (--build); on a Helm repo, `helm template` of the chart with its values',
+    hint: 'Run `kubectl kustomize environments/<env>` (Helm: `helm template <app> charts/<app> -f environments/<env>/values.yaml`) locally and fix the error it prints.',
   },
   {
     id: 'image-drift',
@@ -210,6 +219,20 @@ export const RULES = [
     severity: 'warning',
     summary: 'The registry could not be asked what a pinned tag points to (--against-registry)',
     hint: 'Check network access and credentials (docker login / DOCKER_CONFIG) for the registry named.',
+  },
+  // Freeze (issue 12)
+  {
+    id: 'environment-frozen',
+    severity: 'note',
+    summary: 'An environment is frozen (konflux-gitops freeze): the updater leaves it alone',
+    hint: 'Lift it with `npx konflux-gitops unfreeze --env <env>` once the environment may move again.',
+  },
+  {
+    id: 'freeze-mismatch',
+    severity: 'error',
+    summary:
+      'konflux-gitops.yaml and the updater config (Renovate or Dependabot) disagree about which environments are frozen',
+    hint: 'Run `npx konflux-gitops freeze --env <env>` (or unfreeze) again: it writes both so they agree.',
   },
 ] as const satisfies readonly Rule[]
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { UserError } from '../cli/errors.js'
-import { buildOverlay, findKustomize, type KustomizeTool } from './build.js'
+import { type RepoSpec, readSpec } from '../spec/index.js'
+import { buildHelmEnvironment, buildOverlay, findHelm, findKustomize, type KustomizeTool } from './build.js'
 import type { DigestResolver } from './check-drift.js'
 import type { RenovateChecker } from './check-renovate.js'
 import { type CheckOptions, checkTree, compareFindings, selectRules } from './core.js'
@@ -71,6 +72,50 @@ async function requireKustomize(toolPath: string | undefined): Promise<Kustomize
   return tool
 }
 
+/** The spec of a Helm repo (flavour: helm), else undefined; an unreadable spec is the spec rules' to report. */
+async function helmRepo(dir: string): Promise<RepoSpec | undefined> {
+  try {
+    const spec = (await readSpec(dir))?.spec
+    return spec?.flavour === 'helm' ? spec : undefined
+  } catch {
+    return undefined
+  }
+}
+
+async function requireHelm(toolPath: string | undefined): Promise<string> {
+  const helm = await findHelm(toolPath)
+  if (!helm) {
+    throw new UserError('--build on a Helm repo needs helm on PATH, and it was not found', {
+      hint: 'Install Helm (v3 or v4), or run validate without --build.',
+    })
+  }
+  return helm
+}
+
+/** A Helm repo's --build: `helm template` of the chart with each environment's values file. */
+async function helmBuildFindings(
+  dir: string,
+  spec: RepoSpec,
+  helm: string,
+): Promise<{ findings: Finding[]; build: NonNullable<ValidateReport['build']> }> {
+  const rule = ruleById('kustomize-build')!
+  const findings: Finding[] = []
+  for (const env of spec.environments) {
+    const outcome = await buildHelmEnvironment(helm, dir, spec.app, env.name)
+    if (outcome.ok) continue
+    findings.push({
+      rule: 'kustomize-build',
+      severity: rule.severity,
+      file: `environments/${env.name}/values.yaml`,
+      line: null,
+      column: null,
+      message: `helm template ${spec.app} charts/${spec.app} -f environments/${env.name}/values.yaml failed: ${outcome.error.replaceAll(dir, '.')}`,
+      hint: rule.hint,
+    })
+  }
+  return { findings, build: { tool: helm, overlays: spec.environments.length } }
+}
+
 async function buildFindings(
   dir: string,
   tree: RepoTree,
@@ -107,8 +152,10 @@ async function buildFindings(
 export async function validateRepository(dir: string, options: ValidateOptions = {}): Promise<ValidateReport> {
   const selected = selectRules(options)
   const wantBuild = selected.has('kustomize-build')
+  const helm = wantBuild ? await helmRepo(dir) : undefined
   // Fail before the work when --build cannot run.
-  const tool = wantBuild ? await requireKustomize(options.toolPath) : undefined
+  const tool = wantBuild && !helm ? await requireKustomize(options.toolPath) : undefined
+  const helmTool = helm ? await requireHelm(options.toolPath) : undefined
   const tree = await readRepoTree(dir)
   const checkOptions: CheckOptions = {}
   if (options.rules) checkOptions.rules = options.rules
@@ -131,6 +178,12 @@ export async function validateRepository(dir: string, options: ValidateOptions =
     await closeRegistry?.()
   }
   let build: ValidateReport['build'] = null
+  if (helm && helmTool) {
+    const built = await helmBuildFindings(dir, helm, helmTool)
+    findings.push(...built.findings)
+    findings.sort(compareFindings)
+    build = built.build
+  }
   if (tool) {
     const built = await buildFindings(dir, tree, tool)
     findings.push(...built.findings)

@@ -67,7 +67,7 @@ afterAll(async () => {
 })
 
 /** `init` a dev/stage/prod repo for api and web; `--pin` pins each environment to the tag's current digest. */
-async function initRepo(dir: string, pin: boolean): Promise<void> {
+async function initRepo(dir: string, pin: boolean, extra: string[] = []): Promise<void> {
   const result = await runCli(
     [
       'init',
@@ -79,6 +79,7 @@ async function initRepo(dir: string, pin: boolean): Promise<void> {
       '--ci',
       'none',
       ...(pin ? ['--pin'] : []),
+      ...extra,
     ],
     { env: registry.env },
   )
@@ -282,6 +283,46 @@ describe('real Renovate against the real registry', () => {
         'stage:true',
         'stage:true',
       ])
+    })
+  })
+
+  test('a Helm repo (init --flavour helm): one digest update per environment and component, grouped per environment', async () => {
+    await withTempDir(async (dir) => {
+      const repo = join(dir, 'repo')
+      const old: Record<string, string> = {}
+      for (const name of COMPONENTS) old[name] = await registry.pushImage(`acme/shop/${name}`, 'released')
+      await initRepo(repo, true, ['--flavour', 'helm'])
+      expect(await readFile(join(repo, 'environments/prod/values.yaml'), 'utf8')).toContain(
+        `tag: "released@${old.api}"`,
+      )
+      const moved: Record<string, string> = {}
+      for (const name of COMPONENTS) moved[name] = await registry.pushImage(`acme/shop/${name}`, 'released')
+
+      const { report, upgrades } = await renovate(repo, dir)
+      expect(problems(report)).toEqual([])
+      const files = report.repositories.local?.packageFiles['helm-values'] ?? []
+      // The environments' values files only: the chart's own values.yaml holds no image, so nothing there.
+      expect(files.map((file) => file.packageFile).sort()).toEqual(
+        ENVIRONMENTS.map((env) => `environments/${env}/values.yaml`).sort(),
+      )
+      expect(report.repositories.local?.packageFiles.kustomize ?? []).toEqual([])
+      for (const file of files) {
+        const env = file.packageFile.split('/')[1]
+        expect(file.deps.map((dep) => dep.depName).sort()).toEqual(COMPONENTS.map(image))
+        for (const dep of file.deps) {
+          const component = dep.depName.split('/').pop() ?? ''
+          expect(dep.currentDigest).toBe(old[component])
+          expect(dep.updates).toEqual([
+            expect.objectContaining({
+              updateType: 'digest',
+              newDigest: moved[component],
+              branchName: `renovate/${env}-environment`,
+            }),
+          ])
+        }
+      }
+      expect(upgrades.filter((u) => u.parentDir === 'dev').every((u) => u.automerge)).toBe(true)
+      expect(upgrades.filter((u) => u.parentDir !== 'dev').some((u) => u.automerge)).toBe(false)
     })
   })
 })

@@ -14,6 +14,9 @@ const specArb = fc
     tag: fc.constantFrom('released', 'stable', 'v1'),
     argocd: fc.constantFrom('applicationset', 'applications', 'none'),
     ci: fc.constantFrom('github', 'none'),
+    // Every shape (issue 10): kustomize images:, manifest patches for Dependabot, Helm values for either updater.
+    flavour: fc.constantFrom('kustomize', 'helm'),
+    updater: fc.constantFrom('renovate', 'dependabot'),
     components: fc.uniqueArray(
       fc.record({
         name: label,

@@ -216,4 +216,13 @@ export const RULE_FIXTURES: RuleFixture[] = [
 ]
 
 /** Rules whose fixture needs more than the files: kustomize on PATH (cli.test.ts), a registry (drift.test.ts). */
-export const RULES_TESTED_ELSEWHERE: RuleId[] = ['kustomize-build', 'image-drift', 'registry-lookup-failed']
+export const RULES_TESTED_ELSEWHERE: RuleId[] = [
+  'kustomize-build',
+  'image-drift',
+  'registry-lookup-failed',
+  // test/freeze/freeze.test.ts: a repo frozen and unfrozen by the real commands
+  'environment-frozen',
+  'freeze-mismatch',
+  // test/dependabot/dependabot.test.ts: a quoted image: and a directory dependabot.yml does not list
+  'dependabot-pin-invisible',
+]

@@ -1,0 +1,123 @@
+import { type Document, isMap, isScalar, isSeq, Scalar, type YAMLMap } from 'yaml'
+import { UsageError } from '../cli/errors.js'
+import type { ComponentSpec, RepoSpec } from '../spec/index.js'
+import { parseYamlFile } from './kustomize-images.js'
+import { formatPinnedTag, parsePinnedTag } from './pinned-tag.js'
+import type { ComponentPin, PinStore, ReadText } from './types.js'
+
+/** Folder of an environment's image patches: the directory dependabot.yml lists for that environment. */
+export function imagePatchDir(env: string): string {
+  return `environments/${env}/images`
+}
+
+export function imagePatchPath(env: string, component: string): string {
+  return `${imagePatchDir(env)}/${component}.yaml`
+}
+
+/**
+ * The patch as a fresh file. A strategic-merge patch carries `apiVersion` and `kind` first, which is also what
+ * Dependabot requires of a YAML file before it looks for `image:` in it.
+ */
+function freshPatch(spec: RepoSpec, env: string, component: ComponentSpec): string {
+  return [
+    `# Image of ${component.name} in environment ${env} of ${spec.app}. Dependabot moves the digest below when`,
+    `# ${component.image}:${spec.tag} moves; merging its pull request deploys it. Keep the image: value unquoted.`,
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata:',
+    `  name: ${component.name}`,
+    'spec:',
+    '  template:',
+    '    spec:',
+    '      containers:',
+    `        - name: ${component.name}`,
+    `          image: ${component.image}:${spec.tag}`,
+    '',
+  ].join('\n')
+}
+
+function containerOf(doc: Document, component: string): YAMLMap | undefined {
+  const containers = doc.getIn(['spec', 'template', 'spec', 'containers'], true)
+  if (!isSeq(containers)) return undefined
+  return containers.items.find((item): item is YAMLMap => isMap(item) && item.get('name') === component)
+}
+
+/** `repo:tag@digest` split at the component's repository; undefined when the reference names another one. */
+function splitImage(value: string, repository: string): { tag: string | undefined; digest: string | undefined } {
+  const rest = value.slice(repository.length)
+  if (!value.startsWith(repository)) return { tag: undefined, digest: undefined }
+  if (rest.startsWith(':')) return parsePinnedTag(rest.slice(1))
+  if (rest.startsWith('@')) return { tag: undefined, digest: rest.slice(1) }
+  return { tag: undefined, digest: undefined }
+}
+
+function readPatch(env: string, component: ComponentSpec, readText: ReadText) {
+  const file = imagePatchPath(env, component.name)
+  const text = readText(file)
+  if (text === undefined) return { file, doc: undefined }
+  return { file, doc: parseYamlFile(text, file) }
+}
+
+/**
+ * One strategic-merge patch per component and environment whose container line is an unquoted
+ * `image: <repo>:<tag>@sha256:<hex>`: the only kustomize-side form Dependabot updates (it never reads a
+ * kustomization's `images:` nor a quoted `image:` string).
+ */
+export const manifestPatchesStore: PinStore = {
+  shape: 'manifest-patches',
+
+  files(spec, env) {
+    return spec.components.map((component) => imagePatchPath(env, component.name))
+  },
+
+  read(spec, env, readText) {
+    const pins: ComponentPin[] = []
+    for (const component of spec.components) {
+      const { file, doc } = readPatch(env, component, readText)
+      if (!doc) continue
+      const image = containerOf(doc, component.name)?.get('image')
+      if (typeof image !== 'string') continue
+      const parsed = splitImage(image, component.image)
+      const known = image.startsWith(component.image)
+      pins.push({
+        component: known ? component.name : undefined,
+        repository: known ? component.image : image.replace(/[:@].*$/, ''),
+        file,
+        tag: parsed.tag,
+        digest: parsed.digest,
+      })
+    }
+    return pins
+  },
+
+  write(spec, env, readText, update) {
+    const written = new Map<string, string>()
+    for (const component of spec.components) {
+      const { file, doc: existing } = readPatch(env, component, readText)
+      const doc = existing ?? parseYamlFile(freshPatch(spec, env, component), file)
+      const container = containerOf(doc, component.name)
+      if (!container) {
+        throw new UsageError(`${file}: no container named ${component.name} under spec.template.spec.containers`, {
+          code: 'invalid-image-patch',
+          hint: `Delete ${file} and run the command again to regenerate it.`,
+        })
+      }
+      const current = container.get('image')
+      const parsed = typeof current === 'string' ? splitImage(current, component.image) : undefined
+      let digest: string | undefined
+      if (update.pins?.has(component.name)) digest = update.pins.get(component.name)
+      else if (parsed?.tag === spec.tag) digest = parsed.digest
+      const image = new Scalar(`${component.image}:${formatPinnedTag(spec.tag, digest)}`)
+      // Dependabot skips a quoted image string: force plain style even if the file had quotes.
+      image.type = Scalar.PLAIN
+      container.set('image', image)
+      written.set(file, doc.toString({ lineWidth: 0 }))
+    }
+    return written
+  },
+}
+
+/** Is this node a plain (unquoted) scalar? Validate's Dependabot rule uses it. */
+export function isPlainScalar(node: unknown): boolean {
+  return isScalar(node) && (node.type === undefined || node.type === Scalar.PLAIN)
+}
