@@ -202,7 +202,6 @@ async function authorEnv(dir: string): Promise<NodeJS.ProcessEnv> {
   return env
 }
 
-export { branchExists, dirtyPaths, headCommit, switchBranch, switchToNewBranch } from './worktree.js'
 export {
   assertBranchFree,
   assertCleanRepo,
@@ -214,3 +213,4 @@ export {
   parseGitHubRepo,
 } from './propose-change.js'
 export { compareCommits, localBranchCommit, lsRemote, remoteUrl } from './remote.js'
+export { branchExists, dirtyPaths, headCommit, switchBranch, switchToNewBranch } from './worktree.js'

@@ -1,0 +1,142 @@
+import { execFile } from 'node:child_process'
+import { resolve } from 'node:path'
+import { UserError } from '../cli/errors.js'
+import { gitEnvironment } from '../git/environment.js'
+import { assertCleanRepo, commitChange, diffAgainstTree, dirtyPaths, type PullRequestRef } from '../git/index.js'
+import { repoReader } from '../render/index.js'
+import { type Freeze, planFreeze } from './plan.js'
+
+export interface FreezeOptions {
+  readonly dir: string
+  readonly env: string
+  /** Lift the freeze instead. */
+  readonly unfreeze?: boolean
+  readonly reason?: string | undefined
+  /** Who freezes; default the git author (user.name <user.email>). */
+  readonly by?: string | undefined
+  readonly now?: () => Date
+  /** Commit on this new branch (default: the current branch). */
+  readonly branch?: string | undefined
+  readonly push?: boolean
+  readonly remote?: string
+  readonly github?: string | undefined
+  readonly githubApiUrl?: string | undefined
+  readonly dryRun?: boolean
+  readonly onProgress?: (message: string) => void
+}
+
+export interface FreezeResult {
+  env: string
+  action: 'freeze' | 'unfreeze'
+  /** The freeze in force after the command (null when unfrozen). */
+  frozen: Freeze | null
+  /** The freeze before it. */
+  previous: Freeze | null
+  /** Files the command changes (or would, under --dry-run); empty when there was nothing to do. */
+  files: string[]
+  updaterConfig: string | null
+  branch: string | null
+  base: string | null
+  commit: string | null
+  pushed: boolean
+  pullRequest: PullRequestRef | null
+  dryRun: boolean
+  diff: string | null
+}
+
+/** `user.name <user.email>` from git config, else the login name: the "who" of a freeze. */
+export async function gitIdentity(dir: string): Promise<string> {
+  const config = (key: string) =>
+    new Promise<string>((done) =>
+      execFile('git', ['config', '--get', key], { cwd: dir, env: gitEnvironment() }, (error, stdout) =>
+        done(error ? '' : stdout.trim()),
+      ),
+    )
+  const [name, email] = await Promise.all([config('user.name'), config('user.email')])
+  if (name && email) return `${name} <${email}>`
+  return name || email || process.env.USER || process.env.USERNAME || 'unknown'
+}
+
+export function freezeMessage(env: string, freeze: Freeze | undefined, previous: Freeze | null): string {
+  if (freeze) {
+    return [
+      `Freeze ${env}${freeze.reason ? `: ${freeze.reason}` : ''}`,
+      '',
+      `The updater leaves environment ${env} alone until \`konflux-gitops unfreeze --env ${env}\`.`,
+      '',
+      `Frozen-By: ${freeze.by}`,
+      `Frozen-At: ${freeze.at}`,
+      '',
+    ].join('\n')
+  }
+  return [
+    `Unfreeze ${env}`,
+    '',
+    `The updater proposes updates for environment ${env} again${previous ? ` (frozen by ${previous.by} at ${previous.at}${previous.reason ? `: ${previous.reason}` : ''})` : ''}.`,
+    '',
+  ].join('\n')
+}
+
+export async function freezeEnvironment(options: FreezeOptions): Promise<FreezeResult> {
+  const dir = resolve(options.dir)
+  const readText = repoReader(dir)
+  const freeze: Freeze | undefined = options.unfreeze
+    ? undefined
+    : {
+        by: options.by ?? (await gitIdentity(dir)),
+        at: (options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        ...(options.reason ? { reason: options.reason } : {}),
+      }
+  // A repeated freeze keeps who and when of the first one, and only changes the reason when given.
+  const probe = planFreeze({ env: options.env, freeze: undefined, readText })
+  const kept =
+    freeze && probe.previous ? { ...probe.previous, ...(options.reason ? { reason: options.reason } : {}) } : freeze
+  const plan = planFreeze({ env: options.env, freeze: kept, readText })
+  const result: FreezeResult = {
+    env: options.env,
+    action: options.unfreeze ? 'unfreeze' : 'freeze',
+    frozen: kept ?? null,
+    previous: plan.previous,
+    files: [...plan.files.keys()],
+    updaterConfig: plan.updaterConfig,
+    branch: options.branch ?? null,
+    base: null,
+    commit: null,
+    pushed: false,
+    pullRequest: null,
+    dryRun: options.dryRun ?? false,
+    diff: null,
+  }
+  if (plan.files.size === 0) return result
+  if (options.dryRun) {
+    result.diff = await diffAgainstTree(dir, plan.files)
+    return result
+  }
+  await assertCleanRepo(dir, options.unfreeze ? 'unfreeze' : 'freeze').catch(async (error) => {
+    // Unrelated local edits may stay; only the files this command rewrites must be clean.
+    if (!(error instanceof UserError) || error.code !== 'dirty-tree') throw error
+    const dirty = (await dirtyPaths(dir)).filter((path) => plan.files.has(path))
+    if (dirty.length > 0) {
+      throw new UserError(
+        `${dirty.join(', ')} has uncommitted changes: refusing to mix them into the ${result.action}`,
+        {
+          code: 'dirty-tree',
+          hint: `Commit or stash them, then run ${result.action} again.`,
+        },
+      )
+    }
+  })
+  const branch = options.branch ?? (options.github ? `konflux-gitops/${result.action}-${options.env}` : undefined)
+  const committed = await commitChange({
+    dir,
+    files: plan.files,
+    message: freezeMessage(options.env, kept, plan.previous),
+    branch,
+    push: options.push,
+    remote: options.remote,
+    github: options.github,
+    githubApiUrl: options.githubApiUrl,
+    onProgress: options.onProgress,
+  })
+  return { ...result, ...committed }
+}
