@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../src/cli/base-command.js'
 import { UsageError } from '../src/cli/errors.js'
+import type { NotifyOutcome, NotifyVia } from '../src/notify/index.js'
 import type { ReleaseReport, RetagOutcome } from '../src/release/index.js'
 
 async function readInput(path: string, flag: string): Promise<{ text: string; source: string }> {
@@ -67,14 +68,49 @@ ${EXIT_CODES_HELP}`
       description: 'Quay OAuth token to clear the expiry a tag inherits from quay.expires-after',
       env: 'QUAY_TOKEN',
     }),
+    notify: Flags.string({
+      description:
+        "after the release, tell this GitOps repo's updater that its images moved: github:OWNER/REPO (repeatable; token from GITHUB_TOKEN or GH_TOKEN)",
+      multiple: true,
+    }),
+    'notify-via': Flags.string({
+      description:
+        "dashboard: tick the Renovate app's Dependency Dashboard run box; dispatch: repository_dispatch konflux-gitops-released",
+      options: ['dashboard', 'dispatch'],
+      default: 'dashboard',
+    }),
+    'github-api-url': Flags.string({
+      description: 'GitHub API URL for --notify, for GitHub Enterprise (https://HOST/api/v3)',
+    }),
+    'github-app-id': Flags.string({
+      description: 'notify as this GitHub App (installation token) instead of GITHUB_TOKEN',
+      dependsOn: ['github-app-key-file'],
+    }),
+    'github-app-key-file': Flags.string({
+      description: "the GitHub App's private key (.pem)",
+      dependsOn: ['github-app-id'],
+    }),
   }
 
-  async run(): Promise<ReleaseReport> {
+  async run(): Promise<ReleaseReport & { notifications?: NotifyOutcome[] }> {
     const { flags } = await this.parse(Release)
     if (flags.snapshot === '-' && flags.mapping === '-')
       throw new UsageError('--snapshot and --mapping cannot both be stdin')
     const snapshot = await readInput(flags.snapshot, '--snapshot')
     const mapping = flags.mapping ? await readInput(flags.mapping, '--mapping') : undefined
+    // Checked before anything moves: a bad --notify or a missing token must not surface after the retags.
+    const notifier = flags.notify?.length
+      ? await (await import('../src/notify/index.js')).prepareReleaseNotifier({
+          targets: flags.notify,
+          via: flags['notify-via'] as NotifyVia,
+          apiUrl: flags['github-api-url'],
+          githubApp:
+            flags['github-app-id'] && flags['github-app-key-file']
+              ? { appId: flags['github-app-id'], privateKeyFile: flags['github-app-key-file'] }
+              : undefined,
+          onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+        })
+      : undefined
     const { releaseSnapshot } = await import('../src/release/index.js')
     let done = 0
     const report = await releaseSnapshot(
@@ -116,6 +152,11 @@ ${EXIT_CODES_HELP}`
       ].join('\n'),
     )
     if (s.failed > 0) this.exitWith(1)
-    return report
+    if (!notifier) return report
+    const notifications = await notifier(report)
+    for (const n of notifications)
+      if (n.status === 'dispatched' || n.status === 'ticked') this.log(`notified      ${n.message}`)
+    if (notifications.some((n) => n.status === 'failed')) this.exitWith(1)
+    return { ...report, notifications }
   }
 }

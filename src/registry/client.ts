@@ -337,6 +337,11 @@ export class RegistryClient {
     return res.status === 200 && contentType.startsWith(OCI_INDEX)
   }
 
+  /** Abort in-flight requests and drop connections (doctor, after a check timed out). */
+  destroy(): Promise<void> {
+    return this.transport.destroy()
+  }
+
   close(): Promise<void> {
     return this.transport.close()
   }

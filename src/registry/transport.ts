@@ -526,4 +526,11 @@ export class Transport {
     const { dispatcher } = await this.undici
     await dispatcher.close()
   }
+
+  /** Drop every connection now, in-flight requests included (close() waits for them: a hung registry never ends). */
+  async destroy(): Promise<void> {
+    if (!this.undici) return
+    const { dispatcher } = await this.undici
+    await dispatcher.destroy()
+  }
 }

@@ -59,6 +59,8 @@ export const repoSpec = z.strictObject({
   argocd: z.enum(argocdModes).default('applicationset'),
   destinationServer: z.string().url().default('https://kubernetes.default.svc'),
   renovatePreset: z.string().optional(),
+  /** Who runs Renovate: the hosted app (absent/none) or a workflow in this repo (issue 11, `init --renovate-runner`). */
+  renovateRunner: z.enum(['none', 'github-actions']).optional(),
   /** Git URL Argo CD reads this repo from (no credentials); set by init from --git-remote or --github. */
   repoURL: z.string().min(1).optional(),
   /** Branch Argo CD follows and init pushes. */

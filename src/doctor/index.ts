@@ -1,0 +1,5 @@
+export { argoSources } from './check-argocd.js'
+export { type DoctorOptions, type DoctorReport, runDoctor } from './doctor.js'
+export { canonicalRepoUrl, sameRepository } from './repo-url.js'
+export type { CheckLine, CheckResult, CheckStatus, Link, RenovateProposal } from './types.js'
+export { LINKS } from './types.js'
