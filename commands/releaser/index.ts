@@ -4,7 +4,13 @@ import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../../src/cli/base-command.js'
 import { UsageError } from '../../src/cli/errors.js'
 import { type ReleaserSummary, startReleaser } from '../../src/releaser/index.js'
-import { createRegistryExecutor, loadMapping, loadPlanner } from '../../src/releaser/wiring.js'
+import {
+  createRegistryExecutor,
+  createReleaserNotify,
+  loadMapping,
+  loadNotifyTargets,
+  loadPlanner,
+} from '../../src/releaser/wiring.js'
 
 export const SECRET_ENV = 'KONFLUX_GITOPS_WEBHOOK_SECRET'
 
@@ -55,6 +61,15 @@ With --kubernetes it also lists and watches Snapshots (appstudio.redhat.com/v1al
 from the last resourceVersion, and takes each application's mapping from --mapping or its ReleasePlan. Replicas
 elect a leader with a coordination.k8s.io Lease: only the leader watches and retags; standbys are not ready.
 
+With --notify github:OWNER/REPO (or a notify: list beside the mapping in the --mapping file, e.g.
+notify: [{repository: github:acme/shop-gitops, images: [quay.io/acme/shop/], via: dispatch}]), once a Snapshot's
+retags are final the GitOps repositories tracking the tags that MOVED are told: one notification per repository
+per Snapshot (a repository_dispatch konflux-gitops-released, or a tick of the Renovate app's Dependency Dashboard
+run-again box). Notifications are journal steps of their own: retried with backoff, failed after
+--notify-max-attempts (shown by GET /v1/releases/ID; \`releaser retry\` sends them again), never holding back a
+retag. Token: GITHUB_TOKEN/GH_TOKEN, or a GitHub App (--github-app-id, --github-app-key-file); never logged.
+Dependabot has no API that starts a run: a Dependabot repository is warned about, not told.
+
 Endpoints: POST /v1/snapshots, GET /v1/releases/ID, POST /v1/releases/ID/retry (signed), /healthz, /readyz,
 /metrics (Prometheus). Logs are JSON lines on stderr. SIGTERM/SIGINT stop accepting, finish in-flight retags
 within --shutdown-timeout and park the rest in the journal. Registry credentials come from the docker config
@@ -65,6 +80,7 @@ ${EXIT_CODES_HELP}`
     '<%= config.bin %> <%= command.id %> --state ./state --webhook-secret-file ./webhook-secret',
     '<%= config.bin %> <%= command.id %> --state /var/lib/releaser --webhook-secret-file /etc/releaser/secret --listen 0.0.0.0:8080 --mapping releaseplan.yaml',
     '<%= config.bin %> <%= command.id %> --state /var/lib/releaser --webhook-secret-file /etc/releaser/secret --kubernetes --lease-namespace releaser',
+    'GITHUB_TOKEN=… <%= config.bin %> <%= command.id %> --state ./state --webhook-secret-file ./webhook-secret --notify github:acme/shop-gitops --notify-via dispatch',
     `printf '%s' "$BODY" | openssl dgst -sha256 -hmac "$SECRET"   # the hex to send as X-Signature-256: sha256=<hex>`,
   ]
   static override flags = {
@@ -110,6 +126,33 @@ ${EXIT_CODES_HELP}`
       min: 1,
     }),
     'body-limit': Flags.integer({ description: 'largest webhook body in bytes', default: 1024 * 1024, min: 1024 }),
+    notify: Flags.string({
+      description:
+        "when a Snapshot's tags moved, tell this GitOps repo's updater: github:OWNER/REPO (repeatable; token from GITHUB_TOKEN or GH_TOKEN)",
+      multiple: true,
+    }),
+    'notify-via': Flags.string({
+      description:
+        "how to tell it: dispatch (repository_dispatch for a Renovate workflow) or dashboard (tick the Renovate app's Dependency Dashboard)",
+      options: ['dispatch', 'dashboard'],
+      default: 'dashboard',
+    }),
+    'notify-max-attempts': Flags.integer({
+      description: 'attempts before a notification is marked failed',
+      default: 6,
+      min: 1,
+    }),
+    'github-api-url': Flags.string({
+      description: 'GitHub API URL for notify, for GitHub Enterprise (https://HOST/api/v3)',
+    }),
+    'github-app-id': Flags.string({
+      description: 'notify as this GitHub App (installation token) instead of GITHUB_TOKEN',
+      dependsOn: ['github-app-key-file'],
+    }),
+    'github-app-key-file': Flags.string({
+      description: "the GitHub App's private key (.pem)",
+      dependsOn: ['github-app-id'],
+    }),
   }
 
   async run(): Promise<ReleaserSummary> {
@@ -117,6 +160,19 @@ ${EXIT_CODES_HELP}`
     const listen = parseListen(flags.listen)
     const secret = await readSecret(flags['webhook-secret-file'])
     const plan = await loadPlanner({ mappingFile: flags.mapping, tags: flags.tag ?? [] })
+    // Checked before listening: a bad target or a missing token is a usage error, not a failed notification later.
+    const notify = await createReleaserNotify({
+      targets: flags.notify ?? [],
+      configTargets: await loadNotifyTargets(flags.mapping),
+      via: flags['notify-via'] as 'dispatch' | 'dashboard',
+      apiUrl: flags['github-api-url'],
+      githubApp:
+        flags['github-app-id'] && flags['github-app-key-file']
+          ? { appId: flags['github-app-id'], privateKeyFile: flags['github-app-key-file'] }
+          : undefined,
+      onWarning: (message) => this.progress(`warning: ${message}`),
+      drain: { maxAttempts: flags['notify-max-attempts'] },
+    })
     const handle = await startReleaser({
       stateDir: flags.state,
       host: listen.host,
@@ -127,6 +183,7 @@ ${EXIT_CODES_HELP}`
       createExecutor: createRegistryExecutor,
       worker: { perRegistryConcurrency: flags.concurrency, maxAttempts: flags['max-attempts'] },
       shutdownTimeoutMs: flags['shutdown-timeout'] * 1000,
+      ...(notify ? { notify } : {}),
       ...(flags.kubernetes
         ? {
             kubernetes: {

@@ -37,7 +37,7 @@ ${EXIT_CODES_HELP}`
     for (const result of results) {
       this.log(
         result.retried > 0
-          ? `${result.id}: ${result.retried} retag(s) queued again (${result.release.snapshot})`
+          ? `${result.id}: ${result.retried} retag(s)/notification(s) queued again (${result.release.snapshot})`
           : `${result.id}: nothing failed (state ${result.release.state})`,
       )
     }

@@ -11,6 +11,11 @@ export interface GitHubClientOptions {
   env?: Record<string, string | undefined>
   /** Rate-limit waits and retries, for the user's stderr. */
   onNotice?: (message: string) => void
+  /**
+   * Octokit's own retries of 5xx answers (default: 3, waiting 1, 4, 9 s). A caller that retries from a journal with
+   * its own backoff turns them off, so each failure is seen, counted and scheduled there.
+   */
+  retry?: { enabled?: boolean; retries?: number }
 }
 
 export interface RepositoryInfo {
@@ -337,6 +342,7 @@ export async function createGitHubClient(options: GitHubClientOptions = {}): Pro
     auth: token,
     baseUrl: apiUrl,
     userAgent: 'konflux-gitops',
+    ...(options.retry ? { retry: options.retry } : {}),
     log: { debug: () => {}, info: () => {}, warn: (message: string) => notice(message), error: () => {} },
     throttle: {
       // GitHub asks for a second between writes (secondary rate limits); a loopback URL is a local fake or proxy

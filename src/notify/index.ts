@@ -22,7 +22,13 @@ export {
   planNotifications,
   tickManualJob,
 } from './plan.js'
-export { movedImagesOf, notifyAfterRelease, prepareReleaseNotifier, type ReleaseNotifyOptions } from './release.js'
+export {
+  createNotifyGitHub,
+  movedImagesOf,
+  notifyAfterRelease,
+  prepareReleaseNotifier,
+  type ReleaseNotifyOptions,
+} from './release.js'
 export {
   RENOVATE_WORKFLOW,
   type RunnerRegistry,

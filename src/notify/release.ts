@@ -36,30 +36,7 @@ export async function prepareReleaseNotifier(
   options: ReleaseNotifyOptions,
 ): Promise<(report: ReleaseReport) => Promise<NotifyOutcome[]>> {
   const targets = options.targets.map((t) => parseNotifyTarget(t))
-  const { createGitHubClient } = await import('../github/index.js')
-  const common = {
-    apiUrl: options.apiUrl,
-    ...(options.env ? { env: options.env } : {}),
-    ...(options.onWarning ? { onNotice: options.onWarning } : {}),
-  }
-  let github: NotifyGitHub
-  if (options.githubApp) {
-    const { githubAppTokens } = await import('./github-app.js')
-    const app = githubAppTokens(options.githubApp, options.apiUrl ?? options.env?.GITHUB_API_URL)
-    await app.ready()
-    const clients = new Map<string, Promise<GitHubClient>>()
-    github = githubNotifier((owner, repo) => {
-      let client = clients.get(owner.toLowerCase())
-      if (!client) {
-        client = app.tokenFor(owner, repo).then((token) => createGitHubClient({ ...common, token }))
-        clients.set(owner.toLowerCase(), client)
-        client.catch(() => clients.delete(owner.toLowerCase()))
-      }
-      return client
-    })
-  } else {
-    github = githubNotifier(await createGitHubClient(common))
-  }
+  const github = await createNotifyGitHub(options)
   return async (report) => {
     if (report.dryRun) return []
     return notifyUpdaters(movedImagesOf(report), targets, github, {
@@ -67,6 +44,38 @@ export async function prepareReleaseNotifier(
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     })
   }
+}
+
+/**
+ * The GitHub side of notify, authenticated with GITHUB_TOKEN/GH_TOKEN or as a GitHub App (one installation token
+ * per owner, fetched on first use). Throws a usage error now for a missing token or an unreadable App key.
+ */
+export async function createNotifyGitHub(
+  options: Pick<ReleaseNotifyOptions, 'apiUrl' | 'env' | 'githubApp' | 'onWarning'> & {
+    retry?: { enabled?: boolean; retries?: number }
+  },
+): Promise<NotifyGitHub> {
+  const { createGitHubClient } = await import('../github/index.js')
+  const common = {
+    apiUrl: options.apiUrl,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.onWarning ? { onNotice: options.onWarning } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+  }
+  if (!options.githubApp) return githubNotifier(await createGitHubClient(common))
+  const { githubAppTokens } = await import('./github-app.js')
+  const app = githubAppTokens(options.githubApp, options.apiUrl ?? options.env?.GITHUB_API_URL)
+  await app.ready()
+  const clients = new Map<string, Promise<GitHubClient>>()
+  return githubNotifier((owner, repo) => {
+    let client = clients.get(owner.toLowerCase())
+    if (!client) {
+      client = app.tokenFor(owner, repo).then((token) => createGitHubClient({ ...common, token }))
+      clients.set(owner.toLowerCase(), client)
+      client.catch(() => clients.delete(owner.toLowerCase()))
+    }
+    return client
+  })
 }
 
 /** One call for callers that do not need the early check. */

@@ -5,6 +5,7 @@ import type { RetagExecutor } from './executor.js'
 import { Journal, type PlannedRetag } from './journal.js'
 import type { KubeSource, KubeSourceOptions } from './kube-source.js'
 import { createMetrics } from './metrics.js'
+import type { NotificationDrain, NotificationEvent, ReleaserNotify } from './notifications.js'
 import { createWebhookServer, DEFAULT_BODY_LIMIT } from './webhook.js'
 import { Worker, type WorkerEvent, type WorkerOptions } from './worker.js'
 
@@ -27,6 +28,8 @@ export interface ReleaserConfig {
   readonly logger?: Logger
   /** Also watch Snapshots in a cluster; the worker then runs only while this replica holds the Lease. */
   readonly kubernetes?: KubeSourceOptions
+  /** Tell GitOps repositories' updaters (GitHub) when their images' tags moved: a journal step after the retags. */
+  readonly notify?: ReleaserNotify
 }
 
 export interface ReleaserSummary {
@@ -36,6 +39,7 @@ export interface ReleaserSummary {
   readonly parked: number
   readonly events: { pending: number; released: number; failed: number }
   readonly retags: { pending: number; moved: number; already: number; superseded: number; failed: number }
+  readonly notifications?: { pending: number; sent: number; failed: number }
 }
 
 export interface ReleaserHandle {
@@ -73,7 +77,50 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
     onResponse: (registry, code) => metrics.registryResponses.inc({ registry, code: String(code) }),
   })
 
+  let drain: NotificationDrain | undefined
+  if (config.notify) {
+    journal.setNotificationPlanner(config.notify.planner)
+    const { NotificationDrain } = await import('./notifications.js')
+    const warned = new Set<string>()
+    const onNotification = (event: NotificationEvent) => {
+      const { notification } = event
+      const fields = { release: notification.eventId, repository: notification.repository, via: notification.via }
+      switch (event.kind) {
+        case 'sent': {
+          metrics.notifications.inc({ result: event.status })
+          metrics.eventToNotification.observe(Math.max(0, Date.now() - notification.receivedAt) / 1000)
+          const warning = config.notify?.isWarning?.(event.status) ?? false
+          // An answer like "no dashboard" is the same for every release: said once per repository, not per Snapshot.
+          if (warning && warned.has(`${notification.repository}\n${event.status}`)) break
+          if (warning) warned.add(`${notification.repository}\n${event.status}`)
+          logger[warning ? 'warn' : 'info'](
+            { ...fields, status: event.status, ms: Math.round(event.durationMs) },
+            event.message,
+          )
+          break
+        }
+        case 'retry':
+          metrics.notifications.inc({ result: 'retry' })
+          logger.warn(
+            { ...fields, attempt: event.attempt, delayMs: event.delayMs, error: event.error },
+            'notification failed, will retry',
+          )
+          break
+        case 'failed':
+          metrics.notifications.inc({ result: 'failed' })
+          logger.error(
+            { ...fields, attempt: event.attempt, error: event.error },
+            'notification failed; retry with `konflux-gitops releaser retry`',
+          )
+          break
+      }
+    }
+    drain = new NotificationDrain(journal, config.notify, onNotification)
+  }
+
   const onWorkerEvent = (event: WorkerEvent) => {
+    // A settled retag may have finished its event, which queued its notifications.
+    if (event.kind !== 'retry') drain?.wake()
     const { retag } = event
     const fields = {
       release: retag.eventId,
@@ -147,8 +194,9 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
       if (!duplicate) worker?.wake()
     },
     onRetried: (id, count) => {
-      logger.info({ release: id, retags: count }, 'release queued for retry')
+      logger.info({ release: id, retried: count }, 'release queued for retry')
       worker?.wake()
+      drain?.wake()
     },
     onRejected: (status, reason) => {
       metrics.webhookEvents.inc({ result: String(status) })
@@ -183,13 +231,29 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
         }
       },
       onLeadership: (leading) => {
-        if (leading) worker!.start()
-        else void worker!.stop(config.shutdownTimeoutMs)
+        if (leading) {
+          worker!.start()
+          drain?.start()
+        } else {
+          void worker!.stop(config.shutdownTimeoutMs)
+          void drain?.stop(config.shutdownTimeoutMs)
+        }
       },
     })
-  } else worker.start()
+  } else {
+    worker.start()
+    drain?.start()
+  }
   const pending = journal.pendingCount()
-  logger.info({ listen: url, state: config.stateDir, pending }, 'releaser started')
+  logger.info(
+    {
+      listen: url,
+      state: config.stateDir,
+      pending,
+      ...(config.notify ? { notify: config.notify.describe ?? 'on', notifications: journal.notificationCounts() } : {}),
+    },
+    'releaser started',
+  )
 
   let stopped: Promise<ReleaserSummary> | undefined
   const stop = (reason: string): Promise<ReleaserSummary> => {
@@ -200,10 +264,14 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
       const parked = await worker!.stop(config.shutdownTimeoutMs)
+      await drain?.stop(Math.min(config.shutdownTimeoutMs, 5000))
       server.closeAllConnections()
       await closed
       await executor.close?.()
-      const counts = journal.counts()
+      const counts = {
+        ...journal.counts(),
+        ...(config.notify ? { notifications: journal.notificationCounts() } : {}),
+      }
       journal.close()
       logger.info({ parked, ...counts }, 'releaser stopped')
       return { state: config.stateDir, listen: url, reason, parked, ...counts }

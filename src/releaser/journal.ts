@@ -84,6 +84,56 @@ export interface ReleaseRecord {
     attempts: number
     lastError: string | null
   }[]
+  readonly notifications: readonly NotificationView[]
+}
+
+export type NotificationState = 'pending' | 'sent' | 'failed'
+
+/** A tag an event's release moved, as notify's planner takes it (structurally notify's MovedImage). */
+export interface MovedTag {
+  readonly repository: string
+  readonly tag: string
+  readonly digest: string
+  readonly snapshot: string
+  readonly component: string
+}
+
+/** One notification to store: a repository, how to tell it, and the plan to send (JSON, opaque to the journal). */
+export interface NotificationDraft {
+  readonly repository: string
+  readonly via: string
+  readonly payload: string
+}
+
+/** Turns an event's moved tags into notifications (coalesced per repository); set by the daemon when --notify. */
+export type NotificationPlanner = (moved: readonly MovedTag[]) => NotificationDraft[]
+
+export interface NotificationRecord {
+  readonly id: number
+  readonly eventId: string
+  readonly repository: string
+  readonly via: string
+  readonly payload: string
+  readonly state: NotificationState
+  readonly attempts: number
+  readonly nextAt: number
+  readonly lastError: string | null
+  /** When the event's retags became final (ms): notification latency starts at the event's receivedAt. */
+  readonly createdAt: number
+  readonly receivedAt: number
+}
+
+/** A notification as GET /v1/releases/ID shows it. */
+export interface NotificationView {
+  readonly repository: string
+  readonly via: string
+  readonly state: NotificationState
+  readonly attempts: number
+  readonly lastError: string | null
+  /** notify's answer (dispatched, ticked, already-ticked, no-dashboard, …) once sent. */
+  readonly outcome: string | null
+  readonly message: string | null
+  readonly sentAt: string | null
 }
 
 export interface HistoryEntry {
@@ -170,6 +220,24 @@ CREATE TABLE IF NOT EXISTS cursors (
   name TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS notifications (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id TEXT NOT NULL REFERENCES events(id),
+  repository TEXT NOT NULL,
+  via TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,
+  last_error TEXT,
+  outcome TEXT,
+  message TEXT,
+  created_at INTEGER NOT NULL,
+  sent_at INTEGER,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (event_id, repository)
+);
+CREATE INDEX IF NOT EXISTS notifications_due ON notifications(state, next_at, id);
 CREATE INDEX IF NOT EXISTS history_component ON history(component);
 CREATE INDEX IF NOT EXISTS history_tag ON history(tag);
 `
@@ -211,6 +279,7 @@ export class Journal {
   private readonly db: DatabaseSync
   private readonly statements = new Map<string, StatementSync>()
   private closed = false
+  private notificationPlanner: NotificationPlanner | undefined
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path
@@ -234,6 +303,14 @@ export class Journal {
         cause: error,
       })
     }
+  }
+
+  /**
+   * From now on, when an event's retags all become final, its moved tags are turned into notifications in the
+   * same transaction: a crash can never lose the notification of a tag that moved.
+   */
+  setNotificationPlanner(planner: NotificationPlanner | undefined): void {
+    this.notificationPlanner = planner
   }
 
   get isOpen(): boolean {
@@ -545,10 +622,114 @@ export class Journal {
         now,
         retag.eventId,
       )
+      this.queueNotifications(retag.eventId, now)
     }
   }
 
-  /** Put a release's failed retags back in the queue with a fresh attempt budget. Returns how many. */
+  /**
+   * Only tags this event MOVED are told (never `already`, `superseded` or `failed` ones). A retried release that
+   * moves more tags later updates its repositories' notifications, which are then sent again with every moved tag.
+   */
+  private queueNotifications(eventId: string, now: number): void {
+    if (!this.notificationPlanner) return
+    const moved = (
+      this.stmt(
+        `SELECT r.repository, r.tag, r.digest, r.component, e.snapshot FROM retags r JOIN events e ON e.id = r.event_id
+         WHERE r.event_id = ? AND r.state = 'moved' ORDER BY r.id`,
+      ).all(eventId) as Row[]
+    ).map((row) => ({
+      repository: String(row.repository),
+      tag: String(row.tag),
+      digest: String(row.digest),
+      component: String(row.component),
+      snapshot: String(row.snapshot),
+    }))
+    if (moved.length === 0) return
+    const insert = this.stmt(
+      `INSERT INTO notifications (event_id, repository, via, payload, state, next_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)
+       ON CONFLICT(event_id, repository) DO UPDATE SET payload = excluded.payload, via = excluded.via,
+         state = 'pending', attempts = 0, next_at = excluded.next_at, last_error = NULL, updated_at = excluded.updated_at
+       WHERE notifications.payload <> excluded.payload`,
+    )
+    for (const draft of this.notificationPlanner(moved)) {
+      insert.run(eventId, draft.repository, draft.via, draft.payload, now, now, now)
+    }
+  }
+
+  /** Pending notifications that are due, oldest first, skipping those being sent. */
+  dueNotifications(now: number, limit: number, busy: ReadonlySet<number>): NotificationRecord[] {
+    const rows = this.stmt(
+      `SELECT n.*, e.received_at FROM notifications n JOIN events e ON e.id = n.event_id
+       WHERE n.state = 'pending' AND n.next_at <= ? ORDER BY n.next_at, n.id LIMIT ?`,
+    ).all(now, limit + busy.size) as Row[]
+    return rows
+      .filter((row) => !busy.has(Number(row.id)))
+      .slice(0, limit)
+      .map((row) => ({
+        id: Number(row.id),
+        eventId: String(row.event_id),
+        repository: String(row.repository),
+        via: String(row.via),
+        payload: String(row.payload),
+        state: String(row.state) as NotificationState,
+        attempts: Number(row.attempts),
+        nextAt: Number(row.next_at),
+        lastError: row.last_error === null ? null : String(row.last_error),
+        createdAt: Number(row.created_at),
+        receivedAt: Number(row.received_at),
+      }))
+  }
+
+  /** Record the start of a send: a crash-looping notification still reaches its attempt limit. */
+  startNotification(notification: NotificationRecord, now = Date.now()): number {
+    this.stmt('UPDATE notifications SET attempts = attempts + 1, updated_at = ? WHERE id = ?').run(now, notification.id)
+    return notification.attempts + 1
+  }
+
+  /**
+   * The updater was told (or answered why it cannot be). Guarded by the payload sent: when a retry of the release
+   * changed the notification meanwhile, it stays pending and is sent again.
+   */
+  notificationSent(
+    notification: NotificationRecord,
+    outcome: { status: string; message: string },
+    now = Date.now(),
+  ): void {
+    this.stmt(
+      `UPDATE notifications SET state = 'sent', outcome = ?, message = ?, last_error = NULL, sent_at = ?, updated_at = ?
+       WHERE id = ? AND payload = ?`,
+    ).run(outcome.status, outcome.message, now, now, notification.id, notification.payload)
+  }
+
+  /** A send failed: schedule the next one, or settle as failed when `nextAt` is undefined. */
+  notificationFailed(notification: NotificationRecord, error: string, nextAt: number | undefined, now = Date.now()) {
+    this.stmt(
+      `UPDATE notifications SET state = ?, next_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND payload = ?`,
+    ).run(
+      nextAt === undefined ? 'failed' : 'pending',
+      nextAt ?? notification.nextAt,
+      error,
+      now,
+      notification.id,
+      notification.payload,
+    )
+  }
+
+  nextNotificationDueAt(): number | undefined {
+    const row = this.stmt(`SELECT MIN(next_at) AS at FROM notifications WHERE state = 'pending'`).get()
+    return row?.at === null || row?.at === undefined ? undefined : Number(row.at)
+  }
+
+  notificationCounts(): Record<NotificationState, number> {
+    const counts: Record<NotificationState, number> = { pending: 0, sent: 0, failed: 0 }
+    for (const row of this.stmt('SELECT state, COUNT(*) AS n FROM notifications GROUP BY state').all() as Row[]) {
+      counts[String(row.state) as NotificationState] = Number(row.n)
+    }
+    return counts
+  }
+
+  /** Put a release's failed retags and notifications back in the queue with a fresh attempt budget. Returns how many. */
   retry(id: string, now = Date.now()): number {
     this.db.exec('PRAGMA synchronous=FULL')
     try {
@@ -569,14 +750,22 @@ export class Journal {
       if (Number(changed.changes) > 0) {
         this.stmt(`UPDATE events SET state = 'pending', finished_at = NULL WHERE id = ?`).run(id)
       }
-      return Number(changed.changes)
+      // A notification that gave up is retried with the release: the tags it names did move.
+      const notifications = this.stmt(
+        `UPDATE notifications SET state = 'pending', attempts = 0, next_at = ?, updated_at = ?
+         WHERE event_id = ? AND state = 'failed'`,
+      ).run(now, now, id)
+      return Number(changed.changes) + Number(notifications.changes)
     })
   }
 
   failedReleaseIds(): string[] {
-    return (this.stmt(`SELECT id FROM events WHERE state = 'failed' ORDER BY received_at`).all() as Row[]).map((row) =>
-      String(row.id),
-    )
+    return (
+      this.stmt(
+        `SELECT id FROM events WHERE state = 'failed'
+           OR id IN (SELECT event_id FROM notifications WHERE state = 'failed') ORDER BY received_at`,
+      ).all() as Row[]
+    ).map((row) => String(row.id))
   }
 
   release(id: string): ReleaseRecord | undefined {
@@ -600,6 +789,18 @@ export class Journal {
         attempts: Number(row.attempts),
         lastError: row.last_error === null ? null : String(row.last_error),
       })),
+      notifications: (this.stmt('SELECT * FROM notifications WHERE event_id = ? ORDER BY id').all(id) as Row[]).map(
+        (row) => ({
+          repository: String(row.repository),
+          via: String(row.via),
+          state: String(row.state) as NotificationState,
+          attempts: Number(row.attempts),
+          lastError: row.last_error === null ? null : String(row.last_error),
+          outcome: row.outcome === null ? null : String(row.outcome),
+          message: row.message === null ? null : String(row.message),
+          sentAt: row.sent_at === null ? null : new Date(Number(row.sent_at)).toISOString(),
+        }),
+      ),
     }
   }
 

@@ -9,6 +9,8 @@ export interface ReleaserMetrics {
   readonly retagDuration: Histogram<'action'>
   readonly eventToTag: Histogram
   readonly registryResponses: Counter<'registry' | 'code'>
+  readonly notifications: Counter<'result'>
+  readonly eventToNotification: Histogram
 }
 
 /** A registry of our own (not prom-client's global one) so tests and several daemons in one process do not mix. */
@@ -69,6 +71,18 @@ export function createMetrics(journal: Journal, workerActive: () => number): Rel
       name: 'konflux_gitops_releaser_registry_responses_total',
       help: 'Registry HTTP responses by registry host and status code (or "error" for a failed connection).',
       labelNames: ['registry', 'code'],
+      registers,
+    }),
+    notifications: new Counter({
+      name: 'konflux_gitops_releaser_notifications_total',
+      help: "Updater notifications by result: notify's answer (dispatched, ticked, no-dashboard, …), retry, failed.",
+      labelNames: ['result'],
+      registers,
+    }),
+    eventToNotification: new Histogram({
+      name: 'konflux_gitops_releaser_event_to_notification_seconds',
+      help: "From the webhook accepting a Snapshot to its GitOps repository's updater being told.",
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     }),
   }

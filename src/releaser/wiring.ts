@@ -137,3 +137,70 @@ export async function createRegistryExecutor(observer: RegistryObserver): Promis
     close: () => client.close(),
   }
 }
+
+/**
+ * The releaser config's `notify:` list (top level of the --mapping file, beside the mapping), or [] when the file
+ * has none or is a ReleasePlan (whose schema has no place for it).
+ */
+export async function loadNotifyTargets(
+  file: string | undefined,
+): Promise<import('../notify/index.js').NotifyTarget[]> {
+  if (file === undefined) return []
+  const [{ parseAllDocuments }, { parseNotifyConfig }] = await Promise.all([
+    import('yaml'),
+    import('../notify/index.js'),
+  ])
+  // loadMapping has already reported a file that does not parse; here only its notify: key matters.
+  const [doc] = parseAllDocuments(await readFile(file, 'utf8')).filter((d) => 'contents' in d && d.contents !== null)
+  const value = doc && 'toJS' in doc ? (doc.toJS() as Record<string, unknown> | null) : null
+  if (!value || typeof value !== 'object' || value.notify === undefined) return []
+  return parseNotifyConfig(value.notify, file)
+}
+
+/**
+ * --notify and the config's notify: list, checked and authenticated before the daemon starts (a missing token is a
+ * usage error now, not a failed notification later). Octokit's own 5xx retries are off: the journal retries each
+ * notification with its own backoff and shows the failures.
+ */
+export async function createReleaserNotify(options: {
+  targets: readonly string[]
+  configTargets: readonly import('../notify/index.js').NotifyTarget[]
+  via: import('../notify/index.js').NotifyVia
+  apiUrl?: string | undefined
+  githubApp?: { appId: string; privateKeyFile: string } | undefined
+  env?: Record<string, string | undefined>
+  onWarning?: (message: string) => void
+  drain?: Partial<import('./notifications.js').NotificationDrainOptions>
+}): Promise<import('./notifications.js').ReleaserNotify | undefined> {
+  const notify = await import('../notify/index.js')
+  const targets = [...options.configTargets, ...options.targets.map((t) => notify.parseNotifyTarget(t))]
+  if (targets.length === 0) return undefined
+  for (const target of targets) {
+    if (target.updater === 'dependabot') options.onWarning?.(`${target.repository}: ${notify.DEPENDABOT_NOTE}`)
+  }
+  const github = await notify.createNotifyGitHub({
+    apiUrl: options.apiUrl,
+    githubApp: options.githubApp,
+    retry: { enabled: false },
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+  })
+  return {
+    planner: (moved) =>
+      notify.planNotifications(moved, targets, options.via).map((plan) => ({
+        repository: plan.repository,
+        via: plan.via,
+        payload: JSON.stringify(plan),
+      })),
+    send: async (payload) => {
+      const outcome = await notify.sendNotification(
+        JSON.parse(payload) as import('../notify/index.js').PlannedNotification,
+        github,
+      )
+      return { status: outcome.status, message: outcome.message }
+    },
+    isWarning: (status) => !['dispatched', 'ticked', 'already-ticked'].includes(status),
+    describe: targets.map((t) => `${t.repository} via ${t.via ?? options.via}`).join(', '),
+    ...(options.drain ? { options: options.drain } : {}),
+  }
+}

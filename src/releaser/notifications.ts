@@ -1,0 +1,145 @@
+import PQueue from 'p-queue'
+import type { Journal, NotificationPlanner, NotificationRecord } from './journal.js'
+import { backoffMs } from './worker.js'
+
+/** What the daemon needs to notify updaters: the planner the journal runs, and the sender the drain calls. */
+export interface ReleaserNotify {
+  readonly planner: NotificationPlanner
+  /** Send one stored notification (its payload); throws when it should be retried. Never sees a retag. */
+  readonly send: (payload: string) => Promise<{ status: string; message: string }>
+  /** Outcomes that are answers, not successes (no dashboard, Dependabot): logged once as warnings. */
+  readonly isWarning?: (status: string) => boolean
+  readonly options?: Partial<NotificationDrainOptions>
+  /** Human description of the targets for the start log line (never a token). */
+  readonly describe?: string
+}
+
+export interface NotificationDrainOptions {
+  readonly concurrency: number
+  /** Attempts before a notification is settled as failed (visible in GET /v1/releases/ID; `releaser retry`). */
+  readonly maxAttempts: number
+  readonly baseBackoffMs: number
+  readonly maxBackoffMs: number
+  readonly pollMs: number
+  readonly attemptTimeoutMs: number
+}
+
+export const DEFAULT_NOTIFICATION_OPTIONS: NotificationDrainOptions = {
+  concurrency: 8,
+  maxAttempts: 6,
+  baseBackoffMs: 1000,
+  maxBackoffMs: 60_000,
+  pollMs: 250,
+  attemptTimeoutMs: 30_000,
+}
+
+export type NotificationEvent =
+  | { kind: 'sent'; notification: NotificationRecord; status: string; message: string; durationMs: number }
+  | { kind: 'retry'; notification: NotificationRecord; error: string; attempt: number; delayMs: number }
+  | { kind: 'failed'; notification: NotificationRecord; error: string; attempt: number }
+
+/**
+ * Sends the journal's pending notifications, apart from the retag queues: a slow or failing GitHub never holds a
+ * retag back. Each send is one attempt in the journal; failures are retried with backoff and, after maxAttempts,
+ * kept as failed. What is pending at a restart is sent by the next start.
+ */
+export class NotificationDrain {
+  private readonly queue: PQueue
+  private readonly busy = new Set<number>()
+  private readonly options: NotificationDrainOptions
+  private timer: NodeJS.Timeout | undefined
+  private scheduled = false
+  private stopping = true
+
+  constructor(
+    private readonly journal: Journal,
+    private readonly notify: ReleaserNotify,
+    private readonly onEvent: (event: NotificationEvent) => void = () => {},
+  ) {
+    this.options = { ...DEFAULT_NOTIFICATION_OPTIONS, ...notify.options }
+    this.queue = new PQueue({ concurrency: this.options.concurrency })
+  }
+
+  start(): void {
+    this.stopping = false
+    this.timer = setInterval(() => this.wake(), this.options.pollMs)
+    this.timer.unref()
+    this.wake()
+  }
+
+  wake(): void {
+    if (this.scheduled || this.stopping) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      this.claim()
+    })
+  }
+
+  private claim(): void {
+    if (this.stopping || !this.journal.isOpen) return
+    const room = this.options.concurrency * 2 - this.busy.size
+    if (room <= 0) return
+    for (const notification of this.journal.dueNotifications(Date.now(), room, this.busy)) {
+      this.busy.add(notification.id)
+      this.queue
+        .add(() => this.attempt(notification))
+        .catch(() => {})
+        .finally(() => {
+          this.busy.delete(notification.id)
+          this.wake()
+        })
+    }
+  }
+
+  private async attempt(notification: NotificationRecord): Promise<void> {
+    if (this.stopping || !this.journal.isOpen) return
+    const attempt = this.journal.startNotification(notification)
+    const started = performance.now()
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${this.options.attemptTimeoutMs} ms`)),
+        this.options.attemptTimeoutMs,
+      )
+    })
+    try {
+      const outcome = await Promise.race([this.notify.send(notification.payload), timeout])
+      if (!this.journal.isOpen) return
+      this.journal.notificationSent(notification, outcome)
+      this.onEvent({ kind: 'sent', notification, ...outcome, durationMs: performance.now() - started })
+    } catch (error) {
+      if (!this.journal.isOpen) return
+      const e = error as { message?: string; hint?: string }
+      const message = `${e.message ?? String(error)}${e.hint ? ` (${e.hint})` : ''}`
+      if (attempt < this.options.maxAttempts && !this.stopping) {
+        const delayMs = backoffMs(attempt, this.options)
+        this.journal.notificationFailed(notification, message, Date.now() + delayMs)
+        this.onEvent({ kind: 'retry', notification, error: message, attempt, delayMs })
+      } else if (attempt < this.options.maxAttempts) {
+        // Shutting down: the next start sends it again, without waiting for a backoff.
+        this.journal.notificationFailed(notification, message, Date.now())
+      } else {
+        this.journal.notificationFailed(notification, message, undefined)
+        this.onEvent({ kind: 'failed', notification, error: message, attempt })
+      }
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Stop claiming; give in-flight sends up to `timeoutMs`. Unsent ones stay pending for the next start. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true
+    if (this.timer) clearInterval(this.timer)
+    this.queue.clear()
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      this.queue.onIdle(),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, timeoutMs)
+      }),
+    ])
+    clearTimeout(timer)
+  }
+}
