@@ -17,7 +17,23 @@ if (argv.length === 1 && argv[0] === '--version') {
 }
 
 // Cache compiled code between runs (Node 22+): loading modules is most of a short command's time.
-const { enableCompileCache } = await import('node:module')
+const { enableCompileCache, registerHooks } = await import('node:module')
 enableCompileCache?.()
+
+// `npm run build` bundles @oclif/core into one file with a warm code cache (scripts/bundle-oclif-core.mjs): loading
+// its ~170 separate modules was most of a cold `--help`. Send every `import '@oclif/core'` (ours, the plugins', the
+// hooks') to that bundle so the process holds a single copy of oclif. Without it (a tsc-only build), or with
+// KONFLUX_GITOPS_UNBUNDLED=1 (to rule the bundle out when debugging; bench/startup.mjs compares both), the
+// installed @oclif/core package is used as is.
+const { existsSync } = await import('node:fs')
+const bundledCore = new URL('../dist/oclif-core.js', import.meta.url)
+if (process.env.KONFLUX_GITOPS_UNBUNDLED !== '1' && existsSync(bundledCore)) {
+  registerHooks({
+    resolve: (specifier, context, nextResolve) =>
+      specifier === '@oclif/core' ? { url: bundledCore.href, shortCircuit: true } : nextResolve(specifier, context),
+  })
+}
+// The Node version was checked above; oclif's own check loads semver and re-reads its package.json on every run.
+process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
 const { execute } = await import('@oclif/core')
 await execute({ dir: import.meta.url })
