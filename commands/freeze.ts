@@ -1,5 +1,6 @@
-import { Args, Flags } from '@oclif/core'
+import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../src/cli/base-command.js'
+import { dryRunFlag, proposeChangeFlags, proposeOptions, repoDirArg } from '../src/cli/flags.js'
 import { describeFreeze, type FreezeResult, freezeEnvironment } from '../src/freeze/index.js'
 
 export default class Freeze extends BaseCommand {
@@ -19,19 +20,13 @@ ${EXIT_CODES_HELP}`
     '<%= config.bin %> <%= command.id %> --env prod --dry-run',
     '<%= config.bin %> <%= command.id %> --env prod --branch freeze-prod --github acme/shop-gitops',
   ]
-  static override args = {
-    dir: Args.string({ description: 'the GitOps repository (default: current folder)', default: '.' }),
-  }
+  static override args = repoDirArg()
   static override flags = {
     env: Flags.string({ char: 'e', description: 'environment to freeze', required: true }),
     reason: Flags.string({ description: 'why (recorded in konflux-gitops.yaml and the commit)' }),
     by: Flags.string({ description: 'who freezes (default: git user.name <user.email>)' }),
-    branch: Flags.string({ description: 'commit on this new branch instead of the current one' }),
-    push: Flags.boolean({ description: 'push the branch to --remote' }),
-    remote: Flags.string({ description: 'git remote to push to', default: 'origin' }),
-    github: Flags.string({ description: 'OWNER/REPO: open a pull request with the change on GitHub' }),
-    'github-api-url': Flags.string({ description: 'GitHub REST API URL (GitHub Enterprise)', env: 'GITHUB_API_URL' }),
-    'dry-run': Flags.boolean({ description: 'print what would change and change nothing' }),
+    ...proposeChangeFlags('commit on this new branch instead of the current one'),
+    ...dryRunFlag(),
   }
 
   async run(): Promise<FreezeResult> {
@@ -41,12 +36,7 @@ ${EXIT_CODES_HELP}`
       env: flags.env,
       reason: flags.reason,
       by: flags.by,
-      branch: flags.branch,
-      push: flags.push,
-      remote: flags.remote,
-      github: flags.github,
-      githubApiUrl: flags['github-api-url'],
-      dryRun: flags['dry-run'],
+      ...proposeOptions(flags),
       onProgress: (message) => this.progress(message),
     })
     this.log(describeFreeze(result))

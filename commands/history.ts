@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../src/cli/base-command.js'
 import { type HistoryResult, history, type PinChange } from '../src/history/index.js'
+import { shortDigest } from '../src/image-ref/index.js'
 
 export default class History extends BaseCommand {
   static override summary = 'List every pin change per environment and component, newest first, from git alone'
@@ -48,8 +49,8 @@ ${EXIT_CODES_HELP}`
       change.env,
       change.component,
       change.change === 'changed'
-        ? `${short(change.previous)} -> ${short(change.digest)}`
-        : `${change.change} (${short(change.change === 'added' ? change.digest : change.previous)})`,
+        ? `${shortDigest(change.previous)} -> ${shortDigest(change.digest)}`
+        : `${change.change} (${shortDigest(change.change === 'added' ? change.digest : change.previous)})`,
       change.commit.slice(0, 12),
       change.author.name,
       describeSource(change),
@@ -64,10 +65,6 @@ ${EXIT_CODES_HELP}`
     this.log([line(header), ...rows.map(line)].join('\n'))
     return result
   }
-}
-
-function short(digest: string | null): string {
-  return digest === null ? 'unpinned' : digest.replace(/^sha256:/, '').slice(0, 12)
 }
 
 function describeSource(change: PinChange): string {

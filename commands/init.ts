@@ -124,8 +124,6 @@ ${EXIT_CODES_HELP}`
       private: flags.private,
       interactive: process.stdin.isTTY === true && !this.jsonEnabled() && !process.env.CI,
     })
-    this.log(describeResult(result))
-    this.exitWith(resultExitCode(result))
-    return result
+    return this.report(result, describeResult, resultExitCode)
   }
 }

@@ -1,5 +1,8 @@
-import { Args, Flags } from '@oclif/core'
+import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../src/cli/base-command.js'
+import { dryRunFlag, proposeChangeFlags, proposeOptions, repoDirArg } from '../src/cli/flags.js'
+import { describeProposedChange } from '../src/git/index.js'
+import { shortDigest } from '../src/image-ref/index.js'
 import { type PromoteResult, promote } from '../src/promote/index.js'
 
 export default class Promote extends BaseCommand {
@@ -22,9 +25,7 @@ ${EXIT_CODES_HELP}`
     '<%= config.bin %> <%= command.id %> --from stage --to prod --component api --dry-run',
     '<%= config.bin %> <%= command.id %> --from stage --to prod --github acme/shop-gitops',
   ]
-  static override args = {
-    dir: Args.string({ description: 'the GitOps repository (default: current folder)', default: '.' }),
-  }
+  static override args = repoDirArg()
   static override flags = {
     from: Flags.string({ description: 'environment whose pins are promoted', required: true }),
     to: Flags.string({ description: 'environment that gets them', required: true }),
@@ -34,13 +35,9 @@ ${EXIT_CODES_HELP}`
       multiple: true,
       multipleNonGreedy: true,
     }),
-    branch: Flags.string({ description: 'name of the new branch (default: konflux-gitops/promote-FROM-to-TO-<hash>)' }),
-    push: Flags.boolean({ description: 'push the branch to --remote' }),
-    remote: Flags.string({ description: 'git remote to push to', default: 'origin' }),
-    github: Flags.string({ description: 'OWNER/REPO: open a pull request with the change on GitHub' }),
-    'github-api-url': Flags.string({ description: 'GitHub REST API URL (GitHub Enterprise)', env: 'GITHUB_API_URL' }),
+    ...proposeChangeFlags('name of the new branch (default: konflux-gitops/promote-FROM-to-TO-<hash>)'),
     force: Flags.boolean({ description: 'promote into a frozen environment anyway' }),
-    'dry-run': Flags.boolean({ description: 'print what would change and change nothing' }),
+    ...dryRunFlag(),
   }
 
   async run(): Promise<PromoteResult> {
@@ -51,13 +48,8 @@ ${EXIT_CODES_HELP}`
         from: flags.from,
         to: flags.to,
         components: flags.component,
-        branch: flags.branch,
-        push: flags.push,
-        remote: flags.remote,
-        github: flags.github,
-        githubApiUrl: flags['github-api-url'],
+        ...proposeOptions(flags),
         force: flags.force,
-        dryRun: flags['dry-run'],
       },
       { onProgress: (message) => this.progress(message) },
     )
@@ -68,16 +60,9 @@ ${EXIT_CODES_HELP}`
       return result
     }
     for (const change of result.changes) {
-      this.log(`${change.component.padEnd(20)} ${short(change.previous)} -> ${short(change.digest)}`)
+      this.log(`${change.component.padEnd(20)} ${shortDigest(change.previous)} -> ${shortDigest(change.digest)}`)
     }
-    if (result.dryRun) this.log(`\n${result.diff ?? ''}(dry run: nothing written; would commit on ${result.branch})`)
-    else
-      this.log(`committed ${result.commit?.slice(0, 12)} on branch ${result.branch}${result.pushed ? ' (pushed)' : ''}`)
-    if (result.pullRequest) this.log(`pull request: ${result.pullRequest.url}`)
+    this.log(describeProposedChange(result))
     return result
   }
-}
-
-function short(digest: string | null): string {
-  return digest === null ? 'unpinned' : digest.replace(/^sha256:/, '').slice(0, 12)
 }

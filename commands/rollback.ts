@@ -1,5 +1,8 @@
-import { Args, Flags } from '@oclif/core'
+import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../src/cli/base-command.js'
+import { dryRunFlag, proposeChangeFlags, proposeOptions, repoDirArg } from '../src/cli/flags.js'
+import { describeProposedChange } from '../src/git/index.js'
+import { shortDigest } from '../src/image-ref/index.js'
 import { type RollbackResult, rollback } from '../src/rollback/index.js'
 
 export default class Rollback extends BaseCommand {
@@ -22,9 +25,7 @@ ${EXIT_CODES_HELP}`
     '<%= config.bin %> <%= command.id %> --env prod --steps 2 --component api --dry-run',
     '<%= config.bin %> <%= command.id %> --env prod --to v1.4.0 --github acme/shop-gitops',
   ]
-  static override args = {
-    dir: Args.string({ description: 'the GitOps repository (default: current folder)', default: '.' }),
-  }
+  static override args = repoDirArg()
   static override flags = {
     env: Flags.string({ char: 'e', description: 'environment to roll back', required: true }),
     to: Flags.string({ description: 'restore the pins as they were at this commit, tag or branch' }),
@@ -37,12 +38,8 @@ ${EXIT_CODES_HELP}`
     }),
     freeze: Flags.boolean({ description: 'freeze the environment in the same commit', default: true, allowNo: true }),
     reason: Flags.string({ description: 'why (recorded with the freeze)' }),
-    branch: Flags.string({ description: 'name of the new branch (default: konflux-gitops/rollback-ENV-<hash>)' }),
-    push: Flags.boolean({ description: 'push the branch to --remote' }),
-    remote: Flags.string({ description: 'git remote to push to', default: 'origin' }),
-    github: Flags.string({ description: 'OWNER/REPO: open a pull request with the change on GitHub' }),
-    'github-api-url': Flags.string({ description: 'GitHub REST API URL (GitHub Enterprise)', env: 'GITHUB_API_URL' }),
-    'dry-run': Flags.boolean({ description: 'print what would change and change nothing' }),
+    ...proposeChangeFlags('name of the new branch (default: konflux-gitops/rollback-ENV-<hash>)'),
+    ...dryRunFlag(),
   }
 
   async run(): Promise<RollbackResult> {
@@ -55,29 +52,17 @@ ${EXIT_CODES_HELP}`
       components: flags.component,
       freeze: flags.freeze,
       reason: flags.reason,
-      branch: flags.branch,
-      push: flags.push,
-      remote: flags.remote,
-      github: flags.github,
-      githubApiUrl: flags['github-api-url'],
-      dryRun: flags['dry-run'],
+      ...proposeOptions(flags),
       onProgress: (message) => this.progress(message),
     })
     this.log(`${result.env}: back to ${result.target.commit.slice(0, 12)} (${result.target.subject})`)
     for (const change of result.changes) {
       this.log(
-        `${change.component.padEnd(20)} ${short(change.current)} -> ${short(change.restored)} (from ${change.from.commit.slice(0, 12)})`,
+        `${change.component.padEnd(20)} ${shortDigest(change.current)} -> ${shortDigest(change.restored)} (from ${change.from.commit.slice(0, 12)})`,
       )
     }
     if (result.frozen) this.log(`${result.env} frozen: ${result.frozen.reason ?? ''}`)
-    if (result.dryRun) this.log(`\n${result.diff ?? ''}(dry run: nothing written; would commit on ${result.branch})`)
-    else
-      this.log(`committed ${result.commit?.slice(0, 12)} on branch ${result.branch}${result.pushed ? ' (pushed)' : ''}`)
-    if (result.pullRequest) this.log(`pull request: ${result.pullRequest.url}`)
+    this.log(describeProposedChange(result))
     return result
   }
-}
-
-function short(digest: string | null): string {
-  return digest === null ? 'unpinned' : digest.replace(/^sha256:/, '').slice(0, 12)
 }

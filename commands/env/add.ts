@@ -1,5 +1,6 @@
-import { Args, Flags } from '@oclif/core'
+import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../../src/cli/base-command.js'
+import { nameAndDirArgs, scaffoldFlags, scaffoldOptions } from '../../src/cli/flags.js'
 import { addEnvironment, describeResult, resultExitCode, type ScaffoldResult } from '../../src/scaffold/index.js'
 
 export default class EnvAdd extends BaseCommand {
@@ -14,17 +15,12 @@ ${EXIT_CODES_HELP}`
     '<%= config.bin %> <%= command.id %> qa',
     '<%= config.bin %> <%= command.id %> perf --namespace shop-perf --destination-server https://perf.example.com:6443 --auto-merge',
   ]
-  static override args = {
-    name: Args.string({ description: 'environment name (a DNS-1123 label)', required: true }),
-    dir: Args.string({ description: 'directory of the GitOps repo', default: '.' }),
-  }
+  static override args = nameAndDirArgs('environment name (a DNS-1123 label)')
   static override flags = {
     namespace: Flags.string({ description: 'namespace to deploy to (default <app>-NAME)' }),
     'destination-server': Flags.string({ description: 'cluster API URL Argo CD deploys this environment to' }),
     'auto-merge': Flags.boolean({ description: "merge Renovate's digest updates without review", allowNo: true }),
-    push: Flags.boolean({ description: 'push the branch to origin after committing', default: false }),
-    'dry-run': Flags.boolean({ description: 'print the diff, write nothing', default: false }),
-    force: Flags.boolean({ description: 'replace generated files you edited', default: false }),
+    ...scaffoldFlags('replace generated files you edited'),
   }
 
   async run(): Promise<ScaffoldResult> {
@@ -35,13 +31,9 @@ ${EXIT_CODES_HELP}`
       namespace: flags.namespace,
       destinationServer: flags['destination-server'],
       autoMerge: flags['auto-merge'],
-      push: flags.push,
-      dryRun: flags['dry-run'],
-      force: flags.force,
+      ...scaffoldOptions(flags),
       progress: (message) => this.progress(message),
     })
-    this.log(describeResult(result))
-    this.exitWith(resultExitCode(result))
-    return result
+    return this.report(result, describeResult, resultExitCode)
   }
 }

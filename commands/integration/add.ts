@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../../src/cli/base-command.js'
+import { scaffoldFlags, scaffoldOptions } from '../../src/cli/flags.js'
 import { describeResult, enableIntegrationTest, resultExitCode, type ScaffoldResult } from '../../src/scaffold/index.js'
 
 export default class IntegrationAdd extends BaseCommand {
@@ -35,9 +36,7 @@ ${EXIT_CODES_HELP}`
     }),
     'repo-url': Flags.string({ description: 'URL Konflux clones this repo from (default: repoURL, else origin)' }),
     name: Flags.string({ description: 'name of the scenario and pipeline (default: <app>-deploy-and-test)' }),
-    push: Flags.boolean({ description: 'push the branch to origin after committing', default: false }),
-    'dry-run': Flags.boolean({ description: 'print the diff, write nothing', default: false }),
-    force: Flags.boolean({ description: 'replace generated files you edited', default: false }),
+    ...scaffoldFlags('replace generated files you edited'),
   }
 
   async run(): Promise<ScaffoldResult> {
@@ -47,13 +46,9 @@ ${EXIT_CODES_HELP}`
       env: flags.env,
       name: flags.name,
       repoUrl: flags['repo-url'],
-      push: flags.push,
-      dryRun: flags['dry-run'],
-      force: flags.force,
+      ...scaffoldOptions(flags),
       progress: (message) => this.progress(message),
     })
-    this.log(describeResult(result))
-    this.exitWith(resultExitCode(result))
-    return result
+    return this.report(result, describeResult, resultExitCode)
   }
 }

@@ -1,6 +1,8 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../../src/cli/base-command.js'
+import { automergeEnvironments, presetValueFlags } from '../../src/cli/flags.js'
 import { type BuildPresetsResult, buildPresets } from '../../src/presets/index.js'
+import { describeIssue } from '../../src/renovate/index.js'
 
 export default class PresetsBuild extends BaseCommand {
   static override summary = 'Write the Renovate presets for an organisation, validated by Renovate'
@@ -29,13 +31,7 @@ ${EXIT_CODES_HELP}`
     'registry-prefix': Flags.string({
       description: 'only images under this prefix are pinned and grouped, e.g. quay.io/acme (default: every image)',
     }),
-    tag: Flags.string({ description: 'the tag Konflux moves to a validated image', default: 'released' }),
-    automerge: Flags.string({
-      description: 'environments whose digest updates auto-merge ("none" for none)',
-      multiple: true,
-      delimiter: ',',
-      default: ['dev'],
-    }),
+    ...presetValueFlags(),
     'dry-run': Flags.boolean({ description: 'validate and report, write nothing' }),
   }
 
@@ -45,13 +41,11 @@ ${EXIT_CODES_HELP}`
       out: flags.out,
       registryPrefix: flags['registry-prefix'],
       tag: flags.tag,
-      automerge: flags.automerge.filter((env) => env !== 'none' && env !== ''),
+      automerge: automergeEnvironments(flags.automerge),
       dryRun: flags['dry-run'],
     })
     for (const warning of result.warnings) {
-      process.stderr.write(
-        `Warning: ${warning.file}: ${warning.option ? `${warning.option}: ` : ''}${warning.message}\n`,
-      )
+      process.stderr.write(`Warning: ${describeIssue(warning)}\n`)
     }
     const verb = result.dryRun ? 'would be ' : ''
     for (const file of result.files) {

@@ -1,6 +1,8 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../../src/cli/base-command.js'
+import { automergeEnvironments, presetValueFlags } from '../../src/cli/flags.js'
 import { type PublishPresetsResult, publishPresets } from '../../src/presets/index.js'
+import { describeIssue } from '../../src/renovate/index.js'
 
 export default class PresetsPublish extends BaseCommand {
   static override summary = "Propose the Renovate presets to the organisation's renovate-config repository"
@@ -33,13 +35,7 @@ ${EXIT_CODES_HELP}`
     'registry-prefix': Flags.string({
       description: 'only images under this prefix are pinned and grouped, e.g. quay.io/acme',
     }),
-    tag: Flags.string({ description: 'the tag Konflux moves to a validated image', default: 'released' }),
-    automerge: Flags.string({
-      description: 'environments whose digest updates auto-merge ("none" for none)',
-      multiple: true,
-      delimiter: ',',
-      default: ['dev'],
-    }),
+    ...presetValueFlags(),
     private: Flags.boolean({ description: 'create the repository private (Renovate must still be able to read it)' }),
     'github-api-url': Flags.string({
       description: 'GitHub REST API URL (GitHub Enterprise Server: https://HOST/api/v3)',
@@ -58,16 +54,14 @@ ${EXIT_CODES_HELP}`
       from: flags.from,
       registryPrefix: flags['registry-prefix'],
       tag: flags.tag,
-      automerge: flags.automerge.filter((env) => env !== 'none' && env !== ''),
+      automerge: automergeEnvironments(flags.automerge),
       private: flags.private,
       apiUrl: flags['github-api-url'],
       dryRun: flags['dry-run'],
       onNotice: (message) => process.stderr.write(`${message}\n`),
     })
     for (const warning of result.warnings) {
-      process.stderr.write(
-        `Warning: ${warning.file}: ${warning.option ? `${warning.option}: ` : ''}${warning.message}\n`,
-      )
+      process.stderr.write(`Warning: ${describeIssue(warning)}\n`)
     }
     const target = `${flags.org}/${flags.repo}`
     const pr = result.pullRequest

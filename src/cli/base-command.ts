@@ -19,6 +19,13 @@ export abstract class BaseCommand extends Command {
     process.exitCode = code
   }
 
+  /** Print a result's human summary, set the exit code it calls for, and return it (printed as JSON under --json). */
+  protected report<T>(result: T, describe: (result: T) => string, exitCode?: (result: T) => ExitCode): T {
+    this.log(describe(result))
+    if (exitCode) this.exitWith(exitCode(result))
+    return result
+  }
+
   /** Progress and notes for humans: always stderr, never under --json unless it is a warning. */
   protected progress(message: string): void {
     if (!this.jsonEnabled()) process.stderr.write(`${message}\n`)

@@ -1,3 +1,4 @@
+import { describeCommit, describePullRequest } from '../git/index.js'
 import type { FreezeResult } from './freeze.js'
 
 /** The human summary freeze and unfreeze print. */
@@ -14,9 +15,10 @@ export function describeFreeze(result: FreezeResult): string {
   else {
     lines.push(
       `${result.env} ${verb}${result.frozen?.reason ? `: ${result.frozen.reason}` : ''} (${result.files.join(', ')})`,
-      `committed ${result.commit?.slice(0, 12)} on branch ${result.branch}${result.pushed ? ' (pushed)' : ''}`,
+      describeCommit(result),
     )
   }
-  if (result.pullRequest) lines.push(`pull request: ${result.pullRequest.url}`)
+  const pullRequest = describePullRequest(result)
+  if (pullRequest) lines.push(pullRequest)
   return lines.join('\n')
 }

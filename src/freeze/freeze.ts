@@ -2,30 +2,38 @@ import { execFile } from 'node:child_process'
 import { resolve } from 'node:path'
 import { UserError } from '../cli/errors.js'
 import { gitEnvironment } from '../git/environment.js'
-import { assertCleanRepo, commitChange, diffAgainstTree, dirtyPaths, type PullRequestRef } from '../git/index.js'
+import {
+  assertCleanRepo,
+  commitChange,
+  deliveryOf,
+  diffAgainstTree,
+  dirtyPaths,
+  notCommitted,
+  type ProposedChange,
+  type ProposeOptions,
+} from '../git/index.js'
 import { repoReader } from '../render/index.js'
 import { type Freeze, planFreeze } from './plan.js'
 
-export interface FreezeOptions {
+/** The who, when and why of a new freeze, as a caller may give them. */
+export interface FreezeAuthorship {
+  /** Why (recorded with the freeze). */
+  readonly reason?: string | undefined
+  /** Who freezes; default the git author (user.name <user.email>). */
+  readonly by?: string | undefined
+  /** When; default now. */
+  readonly now?: (() => Date) | undefined
+}
+
+export interface FreezeOptions extends ProposeOptions, FreezeAuthorship {
   readonly dir: string
   readonly env: string
   /** Lift the freeze instead. */
   readonly unfreeze?: boolean
-  readonly reason?: string | undefined
-  /** Who freezes; default the git author (user.name <user.email>). */
-  readonly by?: string | undefined
-  readonly now?: () => Date
-  /** Commit on this new branch (default: the current branch). */
-  readonly branch?: string | undefined
-  readonly push?: boolean
-  readonly remote?: string
-  readonly github?: string | undefined
-  readonly githubApiUrl?: string | undefined
-  readonly dryRun?: boolean
   readonly onProgress?: (message: string) => void
 }
 
-export interface FreezeResult {
+export interface FreezeResult extends ProposedChange {
   env: string
   action: 'freeze' | 'unfreeze'
   /** The freeze in force after the command (null when unfrozen). */
@@ -35,13 +43,6 @@ export interface FreezeResult {
   /** Files the command changes (or would, under --dry-run); empty when there was nothing to do. */
   files: string[]
   updaterConfig: string | null
-  branch: string | null
-  base: string | null
-  commit: string | null
-  pushed: boolean
-  pullRequest: PullRequestRef | null
-  dryRun: boolean
-  diff: string | null
 }
 
 /** `user.name <user.email>` from git config, else the login name: the "who" of a freeze. */
@@ -55,6 +56,15 @@ export async function gitIdentity(dir: string): Promise<string> {
   const [name, email] = await Promise.all([config('user.name'), config('user.email')])
   if (name && email) return `${name} <${email}>`
   return name || email || process.env.USER || process.env.USERNAME || 'unknown'
+}
+
+/** A freeze starting now, by `by` or else the git identity; `reason` is left out when undefined. */
+export async function newFreeze(dir: string, who: FreezeAuthorship): Promise<Freeze> {
+  return {
+    by: who.by ?? (await gitIdentity(dir)),
+    at: (who.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    ...(who.reason !== undefined ? { reason: who.reason } : {}),
+  }
 }
 
 export function freezeMessage(env: string, freeze: Freeze | undefined, previous: Freeze | null): string {
@@ -82,11 +92,7 @@ export async function freezeEnvironment(options: FreezeOptions): Promise<FreezeR
   const readText = repoReader(dir)
   const freeze: Freeze | undefined = options.unfreeze
     ? undefined
-    : {
-        by: options.by ?? (await gitIdentity(dir)),
-        at: (options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        ...(options.reason ? { reason: options.reason } : {}),
-      }
+    : await newFreeze(dir, { by: options.by, now: options.now, reason: options.reason || undefined })
   // A repeated freeze keeps who and when of the first one, and only changes the reason when given.
   const probe = planFreeze({ env: options.env, freeze: undefined, readText })
   const kept =
@@ -99,13 +105,7 @@ export async function freezeEnvironment(options: FreezeOptions): Promise<FreezeR
     previous: plan.previous,
     files: [...plan.files.keys()],
     updaterConfig: plan.updaterConfig,
-    branch: options.branch ?? null,
-    base: null,
-    commit: null,
-    pushed: false,
-    pullRequest: null,
-    dryRun: options.dryRun ?? false,
-    diff: null,
+    ...notCommitted(options.branch ?? null, options.dryRun),
   }
   if (plan.files.size === 0) return result
   if (options.dryRun) {
@@ -132,10 +132,7 @@ export async function freezeEnvironment(options: FreezeOptions): Promise<FreezeR
     files: plan.files,
     message: freezeMessage(options.env, kept, plan.previous),
     branch,
-    push: options.push,
-    remote: options.remote,
-    github: options.github,
-    githubApiUrl: options.githubApiUrl,
+    ...deliveryOf(options),
     onProgress: options.onProgress,
   })
   return { ...result, ...committed }

@@ -1,5 +1,13 @@
 export { describeFreeze } from './describe.js'
-export { type FreezeOptions, type FreezeResult, freezeEnvironment, freezeMessage, gitIdentity } from './freeze.js'
+export {
+  type FreezeAuthorship,
+  type FreezeOptions,
+  type FreezeResult,
+  freezeEnvironment,
+  freezeMessage,
+  gitIdentity,
+  newFreeze,
+} from './freeze.js'
 export {
   type Freeze,
   type FreezePlan,

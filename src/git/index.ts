@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { SimpleGit } from 'simple-git'
 import { UserError } from '../cli/errors.js'
+import { gitClient } from './environment.js'
 
 /** Used when neither git config nor the environment names an author, so a commit never fails for want of one. */
 export const FALLBACK_AUTHOR = { name: 'konflux-gitops', email: 'noreply@konflux-gitops.dev' }
@@ -27,35 +28,9 @@ export interface GitRepo {
   ): Promise<void>
 }
 
-/**
- * simple-git is imported on first use so `--help` does not load it. Its guards strip or refuse the user's own
- * environment (GIT_SSH_COMMAND for an ssh push, GIT_SSL_CAINFO, EDITOR, GIT_CONFIG_* ...): they exist for programs
- * that pass untrusted input to git. Here the environment is the user's shell plus the author fallback, and no
- * argument comes from a file, so this runs git the way the user's own shell would.
- */
-async function client(dir: string, extraEnv?: NodeJS.ProcessEnv): Promise<SimpleGit> {
-  const { simpleGit } = await import('simple-git')
-  const env = { ...process.env, ...extraEnv }
-  const git = simpleGit({
-    baseDir: dir,
-    // Porcelain output starts with a significant space: trim by hand where wanted.
-    trimmed: false,
-    allowEnvironment: Object.keys(env),
-    unsafe: {
-      allowUnsafeEditor: true,
-      allowUnsafeAskPass: true,
-      allowUnsafeConfigPaths: true,
-      allowUnsafeConfigEnvCount: true,
-      allowUnsafeExec: true,
-      allowUnsafeDiffExternal: true,
-      allowUnsafePager: true,
-      allowUnsafeGitProxy: true,
-      allowUnsafeTemplateDir: true,
-      allowUnsafeSshCommand: true,
-      allowUnsafeCredentialHelper: true,
-    },
-  })
-  return git.env(env)
+// Porcelain output starts with a significant space: trim by hand where wanted.
+function client(dir: string, extraEnv?: NodeJS.ProcessEnv): Promise<SimpleGit> {
+  return gitClient(dir, { extraEnv, trimmed: false })
 }
 
 function errorText(error: unknown, redact: readonly string[] = []): string {
@@ -206,9 +181,17 @@ export {
   assertBranchFree,
   assertCleanRepo,
   type ChangeToCommit,
+  type ChangeWording,
   type CommittedChange,
   commitChange,
+  deliveryOf,
+  describeCommit,
+  describeProposedChange,
+  describePullRequest,
   diffAgainstTree,
+  notCommitted,
+  type ProposedChange,
+  type ProposeOptions,
   type PullRequestRef,
   parseGitHubRepo,
 } from './propose-change.js'

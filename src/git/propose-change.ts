@@ -6,7 +6,7 @@ import { branchExists, dirtyPaths, switchBranch, switchToNewBranch } from './wor
 
 /**
  * The "commit these file changes (on a new branch), push, open a pull request" path shared by the commands that
- * propose a change to a GitOps repo (rollback, freeze; promote has the same steps inline). Extracted here so each
+ * propose a change to a GitOps repo (promote, rollback, freeze/unfreeze). Extracted here so each
  * command plans its files and message, and this one place decides how they reach git and GitHub.
  */
 
@@ -28,6 +28,8 @@ export interface ChangeToCommit {
   /** OWNER/REPO: propose the same files as a pull request through the GitHub API. Needs `branch`. */
   readonly github?: string | undefined
   readonly githubApiUrl?: string | undefined
+  /** What the hints call this change ("finish that promotion"); default "change". */
+  readonly noun?: string | undefined
   readonly onProgress?: ((message: string) => void) | undefined
 }
 
@@ -40,6 +42,58 @@ export interface CommittedChange {
   pullRequest: PullRequestRef | null
 }
 
+/** The options every command that proposes a change takes, as its service sees them. */
+export interface ProposeOptions {
+  /** Commit on this new branch (each command has its own default). */
+  readonly branch?: string | undefined
+  readonly push?: boolean
+  readonly remote?: string
+  /** OWNER/REPO: open (or update) a pull request there. */
+  readonly github?: string | undefined
+  readonly githubApiUrl?: string | undefined
+  readonly dryRun?: boolean
+}
+
+/** Where a change goes once committed, as the user asked (the branch is each command's own default). */
+export function deliveryOf(
+  options: ProposeOptions,
+): Pick<ChangeToCommit, 'push' | 'remote' | 'github' | 'githubApiUrl'> {
+  return { push: options.push, remote: options.remote, github: options.github, githubApiUrl: options.githubApiUrl }
+}
+
+/** What those commands report about git: committed, or planned under --dry-run with its diff. */
+export interface ProposedChange extends CommittedChange {
+  dryRun: boolean
+  /** Unified diff of the change (always under dry-run, else null). */
+  diff: string | null
+}
+
+/** The git side of a result before anything is committed. */
+export function notCommitted(branch: string | null, dryRun: boolean | undefined): ProposedChange {
+  return { branch, base: null, commit: null, pushed: false, pullRequest: null, dryRun: dryRun ?? false, diff: null }
+}
+
+/** "committed <sha> on branch <b> (pushed)": the line every proposing command ends its summary with. */
+export function describeCommit(result: CommittedChange): string {
+  return `committed ${result.commit?.slice(0, 12)} on branch ${result.branch}${result.pushed ? ' (pushed)' : ''}`
+}
+
+export function describePullRequest(result: CommittedChange): string | undefined {
+  return result.pullRequest ? `pull request: ${result.pullRequest.url}` : undefined
+}
+
+/** The end of promote's and rollback's summary: the diff under --dry-run, else the commit; then the pull request. */
+export function describeProposedChange(result: ProposedChange): string {
+  const lines = [
+    result.dryRun
+      ? `\n${result.diff ?? ''}(dry run: nothing written; would commit on ${result.branch})`
+      : describeCommit(result),
+  ]
+  const pullRequest = describePullRequest(result)
+  if (pullRequest) lines.push(pullRequest)
+  return lines.join('\n')
+}
+
 export function parseGitHubRepo(value: string): { owner: string; repo: string } {
   const match = /^([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+)$/.exec(value)
   if (!match) {
@@ -48,10 +102,18 @@ export function parseGitHubRepo(value: string): { owner: string; repo: string } 
   return { owner: match[1]!, repo: match[2]! }
 }
 
+/** How a command names itself and its change in the refusals below (promote says "promotion", not "promote"). */
+export interface ChangeWording {
+  /** What the command does with git, after its name: default "commits its change". */
+  readonly commits?: string | undefined
+  /** The change it would mix local edits into: default the command's name. */
+  readonly change?: string | undefined
+}
+
 /** Refuse to run where a commit would mix in someone's uncommitted work, or where there is no repository. */
-export async function assertCleanRepo(dir: string, command: string): Promise<void> {
+export async function assertCleanRepo(dir: string, command: string, wording: ChangeWording = {}): Promise<void> {
   if ((await openRepo(dir).topLevel()) === undefined) {
-    throw new UsageError(`${dir} is not in a git repository: ${command} commits its change`, {
+    throw new UsageError(`${dir} is not in a git repository: ${command} ${wording.commits ?? 'commits its change'}`, {
       code: 'not-a-git-repo',
       hint: 'Run it in a clone of the GitOps repository.',
     })
@@ -59,17 +121,17 @@ export async function assertCleanRepo(dir: string, command: string): Promise<voi
   const dirty = await dirtyPaths(dir)
   if (dirty.length > 0) {
     throw new UserError(
-      `the work tree has uncommitted changes (${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', …' : ''}): refusing to mix them into the ${command}`,
+      `the work tree has uncommitted changes (${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', …' : ''}): refusing to mix them into the ${wording.change ?? command}`,
       { code: 'dirty-tree', hint: `Commit or stash them, then run ${command} again.` },
     )
   }
 }
 
-export async function assertBranchFree(dir: string, branch: string): Promise<void> {
+export async function assertBranchFree(dir: string, branch: string, noun = 'change'): Promise<void> {
   if (await branchExists(dir, branch)) {
     throw new UserError(`branch ${branch} already exists`, {
       code: 'branch-exists',
-      hint: `Check it out to finish that change, delete it (git branch -D ${branch}), or name another with --branch.`,
+      hint: `Check it out to finish that ${noun}, delete it (git branch -D ${branch}), or name another with --branch.`,
     })
   }
 }
@@ -116,7 +178,7 @@ export async function commitChange(change: ChangeToCommit): Promise<CommittedCha
   }
   if (changed.length === 0) return result
   if (change.branch !== undefined) {
-    await assertBranchFree(dir, change.branch)
+    await assertBranchFree(dir, change.branch, change.noun)
     await switchToNewBranch(dir, change.branch)
   }
   try {
@@ -149,7 +211,7 @@ export async function commitChange(change: ChangeToCommit): Promise<CommittedCha
       if (error instanceof UserError) {
         throw new UserError(error.message, {
           code: error.code,
-          hint: `The change is committed locally on branch ${branch}; push it later with: git push -u ${remote} ${branch}`,
+          hint: `The ${change.noun ?? 'change'} is committed locally on branch ${branch}; push it later with: git push -u ${remote} ${branch}`,
         })
       }
       throw error

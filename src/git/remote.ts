@@ -1,20 +1,16 @@
 import type { SimpleGit } from 'simple-git'
-import { gitEnvironment, gitOptions } from './environment.js'
+import { gitClient } from './environment.js'
 
 /**
  * Read-only questions about a repository's remote (doctor): its URL, what it has (ls-remote), and how a local branch
  * compares. Nothing here fetches or writes: doctor must not change the user's repository.
  */
-async function client(dir: string, timeoutMs?: number): Promise<SimpleGit> {
-  const { simpleGit } = await import('simple-git')
+function client(dir: string, timeoutMs?: number): Promise<SimpleGit> {
   // Never wait for a password or host-key prompt: an unattended check must fail, not hang.
-  const env = gitEnvironment({
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
+  return gitClient(dir, {
+    extraEnv: { GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes' },
+    timeoutMs,
   })
-  const options = gitOptions(dir, env)
-  if (timeoutMs !== undefined) options.timeout = { block: timeoutMs }
-  return simpleGit(options).env(env)
 }
 
 /** The URL of `remote`, or undefined when no such remote is configured. */

@@ -1,23 +1,13 @@
-import type { SimpleGit } from 'simple-git'
-import { gitEnvironment, gitOptions } from './environment.js'
+import { gitClient } from './environment.js'
 
 /**
  * Work-tree questions and branch moves the promote/rollback path needs on top of GitRepo. Kept in their own file
  * (re-exported from index.ts) so they add to the git seam without touching what init relies on.
  */
-// Same environment rule as index.ts: the user's own GIT_*, EDITOR, PAGER... pass through simple-git's guard.
-async function client(dir: string): Promise<SimpleGit> {
-  const { simpleGit } = await import('simple-git')
-  const env = gitEnvironment()
-  return simpleGit(gitOptions(dir, env)).env(env)
-}
-
 /** Paths with uncommitted changes, staged or not, plus untracked files (ignored files are not counted). */
 export async function dirtyPaths(dir: string): Promise<string[]> {
   // Untrimmed: porcelain lines start with a significant space (" M file"), and trimming would eat the first one's.
-  const { simpleGit } = await import('simple-git')
-  const env = gitEnvironment()
-  const git = simpleGit({ ...gitOptions(dir, env), trimmed: false }).env(env)
+  const git = await gitClient(dir, { trimmed: false })
   const status = await git.raw(['status', '--porcelain', '-z', '--untracked-files=all'])
   return status
     .split('\0')
@@ -26,7 +16,7 @@ export async function dirtyPaths(dir: string): Promise<string[]> {
 }
 
 export async function branchExists(dir: string, branch: string): Promise<boolean> {
-  const git = await client(dir)
+  const git = await gitClient(dir)
   // `rev-parse --verify -q` fails silently (exit 1, no stderr), which simple-git reports as success: list instead.
   const listed = await git.raw(['branch', '--list', '--format=%(refname)', branch])
   return listed.split('\n').includes(`refs/heads/${branch}`)
@@ -34,17 +24,17 @@ export async function branchExists(dir: string, branch: string): Promise<boolean
 
 /** Create `branch` at HEAD and switch to it; the work tree is kept as it is. */
 export async function switchToNewBranch(dir: string, branch: string): Promise<void> {
-  const git = await client(dir)
+  const git = await gitClient(dir)
   await git.raw(['switch', '--quiet', '--create', branch])
 }
 
 export async function switchBranch(dir: string, branch: string): Promise<void> {
-  const git = await client(dir)
+  const git = await gitClient(dir)
   await git.raw(['switch', '--quiet', branch])
 }
 
 export async function headCommit(dir: string): Promise<string | undefined> {
-  const git = await client(dir)
+  const git = await gitClient(dir)
   const head = await git.raw(['rev-parse', '--verify', '-q', 'HEAD']).catch(() => '')
   return head || undefined
 }

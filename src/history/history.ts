@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { UsageError, UserError } from '../cli/errors.js'
 import { type ComponentPin, type PinStore, pinStoreFor } from '../pins/index.js'
-import { findEnvironment, loadRepoSpec } from '../render/index.js'
+import { assertKnownComponents, findEnvironment, loadRepoSpec } from '../render/index.js'
 import { parseSpec, type RepoSpec, SPEC_FILE } from '../spec/index.js'
 import { commitsTouching, GitFailed, RevisionReader, resolveCommit } from './git-log.js'
 import { type PinChange, pinChangesOf } from './plan.js'
@@ -124,14 +124,7 @@ export async function pinHistory(
   for (const env of envs) findEnvironment(archive.spec, env)
   const components = options.components?.length ? new Set(options.components) : undefined
   if (components) {
-    const known = new Set(archive.spec.components.map((c) => c.name))
-    const unknown = [...components].filter((name) => !known.has(name))
-    if (unknown.length > 0) {
-      throw new UsageError(`unknown component${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
-        code: 'unknown-component',
-        hint: `Components of this repo: ${[...known].join(', ') || 'none'}.`,
-      })
-    }
+    assertKnownComponents(archive.spec, components)
   }
   const ref = options.ref ?? 'HEAD'
   const filesByEnv = new Map(envs.map((env) => [env, archive.files(env)]))

@@ -8,6 +8,7 @@ export {
   parseImageRef,
   registry,
   repository,
+  shortDigest,
   tryParseImageRef,
   withDigest,
   withTag,

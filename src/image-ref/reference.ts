@@ -221,3 +221,8 @@ export function withDigest(ref: ImageRef, digest: string | undefined): ImageRef 
 export function isSha256Digest(value: string): boolean {
   return /^sha256:[0-9a-f]{64}$/.test(value)
 }
+
+/** A pinned digest as tables and summaries print it: the first 12 hex digits, or "unpinned". */
+export function shortDigest(digest: string | null): string {
+  return digest === null ? 'unpinned' : digest.replace(/^sha256:/, '').slice(0, 12)
+}

@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { UsageError, UserError } from '../cli/errors.js'
 import { tryParseImageRef } from '../image-ref/index.js'
-import { type Issue, validateRenovateConfig } from '../renovate/index.js'
+import { describeIssue, type Issue, validateRenovateConfig } from '../renovate/index.js'
 import { DNS_LABEL } from '../spec/index.js'
 import {
   orgPresetParameters,
@@ -102,7 +102,7 @@ export async function validatePresetFiles(files: Array<{ file: string; config: u
   if (errors.length > 0) {
     throw new UserError(
       `Renovate rejects ${errors.length === 1 ? 'a preset option' : `${errors.length} preset options`}:\n${errors
-        .map((issue) => `  ${issue.file}: ${issue.option ? `${issue.option}: ` : ''}${issue.message}`)
+        .map((issue) => `  ${describeIssue(issue)}`)
         .join('\n')}`,
       { code: 'invalid-preset', hint: 'Fix the options named above; nothing was written or published.' },
     )

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { UsageError, UserError } from '../cli/errors.js'
 import type { ComponentPin } from '../pins/index.js'
+import { assertKnownComponents } from '../render/index.js'
 import type { RepoSpec } from '../spec/index.js'
 
 export interface PromotionChange {
@@ -36,15 +37,8 @@ export function planPromotion(input: PromotionInput): PromotionPlan {
   const { spec, from, to } = input
   if (from === to)
     throw new UsageError(`--from and --to are both "${from}"`, { hint: 'Promote between two environments.' })
-  const known = new Set(spec.components.map((c) => c.name))
   const requested = input.components?.length ? [...new Set(input.components)] : undefined
-  const unknown = (requested ?? []).filter((name) => !known.has(name))
-  if (unknown.length > 0) {
-    throw new UsageError(`unknown component${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
-      code: 'unknown-component',
-      hint: `Components of this repo: ${[...known].join(', ') || 'none'}.`,
-    })
-  }
+  assertKnownComponents(spec, requested ?? [])
   const names =
     requested ?? spec.components.map((c) => c.name).filter((name) => input.fromPins.some((p) => p.component === name))
   if (names.length === 0) {

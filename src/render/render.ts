@@ -73,6 +73,18 @@ export function findEnvironment(spec: RepoSpec, name: string) {
   return env
 }
 
+/** Refuse component names the spec does not know, naming the ones it does. */
+export function assertKnownComponents(spec: RepoSpec, names: Iterable<string>): void {
+  const known = new Set(spec.components.map((c) => c.name))
+  const unknown = [...names].filter((name) => !known.has(name))
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown component${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
+      code: 'unknown-component',
+      hint: `Components of this repo: ${[...known].join(', ') || 'none'}.`,
+    })
+  }
+}
+
 export async function renderSnapshot(options: RenderOptions, deps: RenderDeps = {}): Promise<RenderResult> {
   const dir = resolve(options.dir)
   const spec = await loadRepoSpec(dir)

@@ -1,5 +1,6 @@
 export {
   type DigestPinning,
+  describeIssue,
   digestPinning,
   type Issue,
   type RenovateValidation,

@@ -11,6 +11,11 @@ export interface Issue {
   source: 'renovate' | 'schema' | 'extends' | 'migration'
 }
 
+/** `file: option: message`, the way errors and warnings name a Renovate finding. */
+export function describeIssue(issue: Issue): string {
+  return `${issue.file}: ${issue.option ? `${issue.option}: ` : ''}${issue.message}`
+}
+
 export interface RenovateValidation {
   errors: Issue[]
   warnings: Issue[]

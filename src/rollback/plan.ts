@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { UsageError, UserError } from '../cli/errors.js'
 import type { ComponentPin } from '../pins/index.js'
+import { assertKnownComponents } from '../render/index.js'
 import type { RepoSpec } from '../spec/index.js'
 
 export interface RestorePoint {
@@ -43,15 +44,8 @@ export interface RollbackInput {
 /** Which pins go back to which digest. Pure: the caller reads both sets of pins through the pin seam. */
 export function planRollback(input: RollbackInput): RollbackPlan {
   const { spec, env, target } = input
-  const known = new Set(spec.components.map((c) => c.name))
   const requested = input.components?.length ? [...new Set(input.components)] : undefined
-  const unknown = (requested ?? []).filter((name) => !known.has(name))
-  if (unknown.length > 0) {
-    throw new UsageError(`unknown component${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
-      code: 'unknown-component',
-      hint: `Components of this repo: ${[...known].join(', ') || 'none'}.`,
-    })
-  }
+  assertKnownComponents(spec, requested ?? [])
   const notInEnv = (requested ?? []).filter((name) => !input.current.some((pin) => pin.component === name))
   if (notInEnv.length > 0) {
     throw new UsageError(`environment ${env} has no pin for ${notInEnv.join(', ')}`, {

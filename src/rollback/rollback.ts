@@ -1,12 +1,21 @@
 import { resolve } from 'node:path'
 import { UsageError, UserError } from '../cli/errors.js'
-import { type Freeze, gitIdentity, planFreeze } from '../freeze/index.js'
-import { assertCleanRepo, commitChange, diffAgainstTree, type PullRequestRef, parseGitHubRepo } from '../git/index.js'
+import { type Freeze, type FreezeAuthorship, newFreeze, planFreeze } from '../freeze/index.js'
+import {
+  assertCleanRepo,
+  commitChange,
+  deliveryOf,
+  diffAgainstTree,
+  notCommitted,
+  type ProposedChange,
+  type ProposeOptions,
+  parseGitHubRepo,
+} from '../git/index.js'
 import { describeCommit, PinArchive, pinHistory, resolveCommit } from '../history/index.js'
 import { findEnvironment, loadRepoSpec, repoReader } from '../render/index.js'
 import { defaultRollbackBranch, planRollback, type RestorePoint, type RollbackChange, rollbackMessage } from './plan.js'
 
-export interface RollbackOptions {
+export interface RollbackOptions extends ProposeOptions, FreezeAuthorship {
   readonly dir: string
   readonly env: string
   /** Restore the pins as they were at this commit, tag or branch. */
@@ -16,19 +25,10 @@ export interface RollbackOptions {
   readonly components?: readonly string[] | undefined
   /** Also freeze the environment in the same commit (default true). */
   readonly freeze?: boolean
-  readonly reason?: string | undefined
-  readonly by?: string | undefined
-  readonly now?: () => Date
-  readonly branch?: string | undefined
-  readonly push?: boolean
-  readonly remote?: string
-  readonly github?: string | undefined
-  readonly githubApiUrl?: string | undefined
-  readonly dryRun?: boolean
   readonly onProgress?: (message: string) => void
 }
 
-export interface RollbackResult {
+export interface RollbackResult extends ProposedChange {
   env: string
   /** The commit whose pins are restored. */
   target: RestorePoint
@@ -37,13 +37,6 @@ export interface RollbackResult {
   /** The freeze recorded in the same commit, or null with --no-freeze. */
   frozen: Freeze | null
   files: string[]
-  branch: string | null
-  base: string | null
-  commit: string | null
-  pushed: boolean
-  pullRequest: PullRequestRef | null
-  dryRun: boolean
-  diff: string | null
 }
 
 export async function rollback(options: RollbackOptions): Promise<RollbackResult> {
@@ -67,14 +60,15 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
     const target = await restorePoint(archive, dir, options, steps)
     const readText = repoReader(dir)
     const store = archive.store
-    const plan = planRollback({
+    const input = {
       spec,
       env: options.env,
       target,
       current: store.read(spec, options.env, readText),
       restore: await archive.pinsAt(target.commit, options.env),
       components: options.components,
-    })
+    }
+    const plan = planRollback(input)
     // Name, for each restored digest, the change that pinned it first: the commit a reader can look up.
     const upToTarget = await pinHistory(archive, {
       envs: [options.env],
@@ -86,15 +80,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
       const origin = upToTarget.changes.find((c) => c.component === change.component && c.digest === change.restored)
       if (origin) origins.set(change.component, { commit: origin.commit, date: origin.date, subject: origin.subject })
     }
-    const final = planRollback({
-      spec,
-      env: options.env,
-      target,
-      current: store.read(spec, options.env, readText),
-      restore: await archive.pinsAt(target.commit, options.env),
-      components: options.components,
-      origins,
-    })
+    const final = planRollback({ ...input, origins })
 
     const files = new Map(
       store.write(spec, options.env, readText, {
@@ -106,11 +92,11 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
       const current = spec.environments.find((e) => e.name === options.env)?.frozen
       frozen = current
         ? { ...current, ...(options.reason ? { reason: options.reason } : {}) }
-        : {
-            by: options.by ?? (await gitIdentity(dir)),
-            at: (options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        : await newFreeze(dir, {
+            by: options.by,
+            now: options.now,
             reason: options.reason ?? `rolled back to ${target.commit.slice(0, 12)}`,
-          }
+          })
       const freezePlan = planFreeze({
         env: options.env,
         freeze: frozen,
@@ -128,13 +114,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
       unchanged: [...final.unchanged],
       frozen,
       files: [...files.keys()],
-      branch,
-      base: null,
-      commit: null,
-      pushed: false,
-      pullRequest: null,
-      dryRun: options.dryRun ?? false,
-      diff: null,
+      ...notCommitted(branch, options.dryRun),
     }
     if (options.dryRun) {
       result.diff = await diffAgainstTree(dir, files)
@@ -145,10 +125,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
       files,
       message: rollbackMessage(final, frozen !== null),
       branch,
-      push: options.push,
-      remote: options.remote,
-      github: options.github,
-      githubApiUrl: options.githubApiUrl,
+      ...deliveryOf(options),
       onProgress: options.onProgress,
     })
     return { ...result, ...committed }

@@ -1,6 +1,6 @@
 import { isSha256Digest } from '../image-ref/index.js'
 import { repositoryOf } from './check-kustomize.js'
-import { KUSTOMIZATION_NAMES } from './check-layout.js'
+import { kustomizationFiles } from './check-layout.js'
 import { type CheckContext, isRecord } from './context.js'
 import { locate } from './yaml-docs.js'
 
@@ -18,9 +18,7 @@ interface Pin {
 
 function collectPins(ctx: CheckContext): Pin[] {
   const pins: Pin[] = []
-  for (const [path, file] of ctx.yaml) {
-    const name = path.slice(path.lastIndexOf('/') + 1)
-    if (!(KUSTOMIZATION_NAMES as readonly string[]).includes(name)) continue
+  for (const [path, file] of kustomizationFiles(ctx)) {
     const value = file.docs[0]?.value
     const images = isRecord(value) ? value.images : undefined
     if (!Array.isArray(images)) continue

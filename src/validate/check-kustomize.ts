@@ -1,6 +1,6 @@
 import { isSha256Digest, repository, tryParseImageRef } from '../image-ref/index.js'
 import { SPEC_FILE } from '../spec/index.js'
-import { KUSTOMIZATION_NAMES, kustomizationIn } from './check-layout.js'
+import { kustomizationFiles, kustomizationIn } from './check-layout.js'
 import { type CheckContext, dirOf, isRecord, joinRepoPath } from './context.js'
 import { locate, type ParsedFile } from './yaml-docs.js'
 
@@ -43,9 +43,7 @@ function stringList(
 
 function collectKustomizations(ctx: CheckContext): Map<string, Kustomization> {
   const byDir = new Map<string, Kustomization>()
-  for (const [path, file] of ctx.yaml) {
-    const name = path.slice(path.lastIndexOf('/') + 1)
-    if (!(KUSTOMIZATION_NAMES as readonly string[]).includes(name)) continue
+  for (const [path, file] of kustomizationFiles(ctx)) {
     const value = file.docs[0]?.value
     if (file.problems.length > 0) continue
     const dir = dirOf(path)

@@ -4,6 +4,14 @@ import { locate, type ParsedFile } from './yaml-docs.js'
 
 export const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const
 
+/** The parsed kustomization files of the tree, by path. */
+export function* kustomizationFiles(ctx: Pick<CheckContext, 'yaml'>): Generator<[string, ParsedFile]> {
+  for (const [path, file] of ctx.yaml) {
+    const name = path.slice(path.lastIndexOf('/') + 1)
+    if ((KUSTOMIZATION_NAMES as readonly string[]).includes(name)) yield [path, file]
+  }
+}
+
 export function kustomizationIn(ctx: Pick<CheckContext, 'tree'>, dir: string): string | undefined {
   for (const name of KUSTOMIZATION_NAMES) {
     const path = dir === '' ? name : `${dir}/${name}`

@@ -1,7 +1,7 @@
 import { matchesGlob } from 'node:path'
 import { repository, tryParseImageRef } from '../image-ref/index.js'
 import { imagePolicyOf, registryAllowed } from './check-kustomize.js'
-import { KUSTOMIZATION_NAMES } from './check-layout.js'
+import { kustomizationFiles } from './check-layout.js'
 import { type CheckContext, isRecord, joinRepoPath } from './context.js'
 import { locate, type ParsedFile } from './yaml-docs.js'
 
@@ -66,9 +66,7 @@ interface ObjectDoc {
 /** Files some kustomization applies as a patch: partial objects, so no schema check and they tag base images. */
 function patchFiles(ctx: CheckContext): Set<string> {
   const patches = new Set<string>()
-  for (const [path, file] of ctx.yaml) {
-    const name = path.slice(path.lastIndexOf('/') + 1)
-    if (!(KUSTOMIZATION_NAMES as readonly string[]).includes(name)) continue
+  for (const [path, file] of kustomizationFiles(ctx)) {
     const value = file.docs[0]?.value
     if (!isRecord(value)) continue
     const dir = path.slice(0, path.lastIndexOf('/'))
@@ -166,9 +164,7 @@ function getIn(value: unknown, path: readonly string[]): unknown {
 /** Image names that some kustomization rewrites: a base may leave those untagged on purpose. */
 function overriddenImageNames(ctx: CheckContext): Set<string> {
   const names = new Set<string>()
-  for (const [path, file] of ctx.yaml) {
-    const name = path.slice(path.lastIndexOf('/') + 1)
-    if (!(KUSTOMIZATION_NAMES as readonly string[]).includes(name)) continue
+  for (const [, file] of kustomizationFiles(ctx)) {
     const value = file.docs[0]?.value
     const images = isRecord(value) ? value.images : undefined
     if (!Array.isArray(images)) continue

@@ -1,21 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { UserError } from '../../src/cli/errors.js'
 import { createGitHubClient, proposeFiles } from '../../src/github/index.js'
-import { type GitHubFake, startGitHubFake } from '../harness/github-fake.js'
+import { sharedGitHubFake } from '../helpers/github.js'
 
-let fake: GitHubFake
+const fake = sharedGitHubFake()
 
-beforeAll(async () => {
-  fake = await startGitHubFake()
-})
-afterAll(async () => {
-  await fake?.stop()
-})
-afterEach(() => {
-  expect(fake.state.violations).toEqual([])
-})
-
-const client = (token = fake.token) => createGitHubClient({ token, apiUrl: fake.url, env: {} })
+const client = (token = fake().token) => createGitHubClient({ token, apiUrl: fake().url, env: {} })
 
 async function failure(promise: Promise<unknown>): Promise<UserError> {
   try {
@@ -38,10 +28,10 @@ describe('ensureRepository', () => {
       defaultBranch: 'main',
       private: false,
     })
-    expect(fake.files('acme/renovate-config')).toHaveProperty(['README.md'])
+    expect(fake().files('acme/renovate-config')).toHaveProperty(['README.md'])
     const second = await github.ensureRepository('acme', 'renovate-config', { private: false })
     expect(second.created).toBe(false)
-    expect(fake.state.violations).toEqual([])
+    expect(fake().state.violations).toEqual([])
   })
 
   test('creates under the authenticated user when the owner is that user', async () => {
@@ -49,7 +39,7 @@ describe('ensureRepository', () => {
     const { repository, created } = await github.ensureRepository('octocat', 'gitops', { private: true })
     expect(created).toBe(true)
     expect(repository).toMatchObject({ owner: 'octocat', private: true })
-    expect(fake.writes().at(-1)).toMatchObject({ method: 'POST', path: '/user/repos' })
+    expect(fake().writes().at(-1)).toMatchObject({ method: 'POST', path: '/user/repos' })
   })
 
   test('an organisation that does not exist is named in the error', async () => {
@@ -70,22 +60,22 @@ describe('errors a user can act on, without the token', () => {
   })
 
   test('a token without the repo scope: 403 explains the scope', async () => {
-    const reader = fake.addUser('reader', { scopes: ['read:org'], orgs: ['acme'] })
+    const reader = fake().addUser('reader', { scopes: ['read:org'], orgs: ['acme'] })
     const github = await client(reader.token)
     const error = await failure(github.ensureRepository('acme', 'brand-new', { private: true }))
     expect(error.message).toContain('403')
     expect(error.hint).toContain('"repo" scope')
-    expect(fake.state.repos.has('acme/brand-new')).toBe(false)
+    expect(fake().state.repos.has('acme/brand-new')).toBe(false)
   })
 
   test('no token at all is a usage error naming both variables', async () => {
-    const error = await failure(createGitHubClient({ apiUrl: fake.url, env: {} }))
+    const error = await failure(createGitHubClient({ apiUrl: fake().url, env: {} }))
     expect(error.exit).toBe(2)
     expect(error.message).toContain('GITHUB_TOKEN and GH_TOKEN')
   })
 
   test('GH_TOKEN is used when GITHUB_TOKEN is unset', async () => {
-    const github = await createGitHubClient({ apiUrl: fake.url, env: { GH_TOKEN: fake.token } })
+    const github = await createGitHubClient({ apiUrl: fake().url, env: { GH_TOKEN: fake().token } })
     expect(await github.authenticatedLogin()).toBe('octocat')
   })
 })
@@ -107,33 +97,37 @@ describe('proposeFiles', () => {
     const first = await proposeFiles(github, options({ 'a.json': '{"a":1}\n', 'b.json': '{}\n' }))
     expect(first).toMatchObject({ changed: true, pullRequest: { number: 1, action: 'created' } })
     expect(first.repository.created).toBe(true)
-    expect(fake.files('acme/proposals', 'konflux-gitops-presets')).toMatchObject({ 'a.json': '{"a":1}\n' })
-    expect(fake.files('acme/proposals', 'main')).not.toHaveProperty(['a.json'])
+    expect(fake().files('acme/proposals', 'konflux-gitops-presets')).toMatchObject({ 'a.json': '{"a":1}\n' })
+    expect(fake().files('acme/proposals', 'main')).not.toHaveProperty(['a.json'])
 
-    const writesBefore = fake.writes().length
+    const writesBefore = fake().writes().length
     const again = await proposeFiles(github, options({ 'a.json': '{"a":1}\n', 'b.json': '{}\n' }))
     expect(again).toMatchObject({ changed: false, pullRequest: { number: 1, action: 'unchanged' } })
-    expect(fake.writes().length).toBe(writesBefore)
+    expect(fake().writes().length).toBe(writesBefore)
 
     const changed = await proposeFiles(github, options({ 'a.json': '{"a":2}\n', 'b.json': '{}\n' }))
     expect(changed.pullRequest).toMatchObject({ number: 1, action: 'unchanged' })
     expect(changed.changed).toBe(true)
-    expect(fake.files('acme/proposals', 'konflux-gitops-presets')?.['a.json']).toBe('{"a":2}\n')
-    expect(fake.state.repos.get('acme/proposals')?.pulls.filter((p) => p.state === 'open')).toHaveLength(1)
-    expect(fake.state.violations).toEqual([])
+    expect(fake().files('acme/proposals', 'konflux-gitops-presets')?.['a.json']).toBe('{"a":2}\n')
+    expect(
+      fake()
+        .state.repos.get('acme/proposals')
+        ?.pulls.filter((p) => p.state === 'open'),
+    ).toHaveLength(1)
+    expect(fake().state.violations).toEqual([])
   })
 
   test('dry-run reads only', async () => {
     const github = await client()
-    const writesBefore = fake.writes().length
+    const writesBefore = fake().writes().length
     const result = await proposeFiles(github, { ...options({ 'a.json': 'new\n' }), repo: 'never-made', dryRun: true })
     expect(result).toMatchObject({ dryRun: true, changed: true, repository: { created: true } })
-    expect(fake.writes().length).toBe(writesBefore)
-    expect(fake.state.repos.has('acme/never-made')).toBe(false)
+    expect(fake().writes().length).toBe(writesBefore)
+    expect(fake().state.repos.has('acme/never-made')).toBe(false)
   })
 
   test('files the base branch already has open nothing', async () => {
-    fake.addRepo('acme/settled', { files: { 'a.json': 'same\n' } })
+    fake().addRepo('acme/settled', { files: { 'a.json': 'same\n' } })
     const github = await client()
     const result = await proposeFiles(github, { ...options({ 'a.json': 'same\n' }), repo: 'settled' })
     expect(result).toMatchObject({
@@ -144,7 +138,7 @@ describe('proposeFiles', () => {
   })
 
   test('an empty repository (no commit) is an error saying what to do', async () => {
-    fake.addRepo('acme/empty').refs.clear()
+    fake().addRepo('acme/empty').refs.clear()
     const github = await client()
     const error = await failure(proposeFiles(github, { ...options({ 'a.json': 'x\n' }), repo: 'empty' }))
     expect(error.code).toBe('empty-repository')
@@ -154,10 +148,14 @@ describe('proposeFiles', () => {
 
 describe('transient failures', () => {
   test('a 502 is retried by the client and the call succeeds', async () => {
-    fake.addRepo('acme/wobbly')
-    fake.failNext({ method: 'GET', path: '/repos/acme/wobbly', status: 502, message: 'Bad Gateway' })
+    fake().addRepo('acme/wobbly')
+    fake().failNext({ method: 'GET', path: '/repos/acme/wobbly', status: 502, message: 'Bad Gateway' })
     const github = await client()
     expect(await github.getRepository('acme', 'wobbly')).toMatchObject({ fullName: 'acme/wobbly' })
-    expect(fake.state.requests.filter((r) => r.path === '/repos/acme/wobbly').map((r) => r.status)).toEqual([502, 200])
+    expect(
+      fake()
+        .state.requests.filter((r) => r.path === '/repos/acme/wobbly')
+        .map((r) => r.status),
+    ).toEqual([502, 200])
   })
 })

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Ajv } from 'ajv'
+import { expect } from 'vitest'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BIN = join(ROOT, 'bin', 'run.js')
@@ -49,6 +50,11 @@ export function runCli(
     })
     child.stdin.end(options.input ?? '')
   })
+}
+
+/** Exit code check that shows what the command said when it fails. */
+export function expectExit(result: { exitCode: number; stdout: string; stderr: string }, code: number): void {
+  expect(result.exitCode, `stdout: ${result.stdout.slice(0, 3000)}\nstderr: ${result.stderr}`).toBe(code)
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false })

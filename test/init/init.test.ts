@@ -4,17 +4,10 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { ROOT, runCli, schemaErrors, withTempDir } from '../helpers/cli.js'
+import { SHOP_INIT_ARGS } from '../helpers/spec.js'
 import { buildEnvironment, commitCount, git, type Loose, read, validateArgoObject } from './repo-checks.js'
 
 const run = promisify(execFile)
-const SHOP = [
-  '--app',
-  'shop',
-  '--component',
-  'api=quay.io/acme/shop/api',
-  '--component',
-  'web=quay.io/acme/shop/web:8080',
-]
 const SNAPSHOT = join(ROOT, 'test', 'fixtures', 'konflux', 'snapshot-passed.yaml')
 const API_DIGEST = 'sha256:0db0a473a6abf5c15c424ab07cfbd5c40c06622fe648d4fe6a6b6abc224a0d0c'
 
@@ -28,7 +21,7 @@ async function exists(path: string): Promise<boolean> {
 describe('init: the issue example', () => {
   it('writes a committed repo whose overlays build with kustomize, and a second run changes nothing', async () => {
     await withTempDir(async (tmp) => {
-      const first = await runCli(['init', 'demo', ...SHOP, '--json'], { cwd: tmp })
+      const first = await runCli(['init', 'demo', ...SHOP_INIT_ARGS, '--json'], { cwd: tmp })
       expect(first.stderr).toBe('')
       expect(first.exitCode, first.stderr + first.stdout).toBe(0)
       expect(await schemaErrors('init', first.json)).toEqual([])
@@ -80,7 +73,7 @@ describe('init: the issue example', () => {
       const renovate = JSON.parse(await read(repo, 'renovate.json'))
       expect(JSON.stringify(renovate)).toContain('quay.io/acme/shop/api')
 
-      const second = await runCli(['init', 'demo', ...SHOP, '--json'], { cwd: tmp })
+      const second = await runCli(['init', 'demo', ...SHOP_INIT_ARGS, '--json'], { cwd: tmp })
       expect(second.exitCode, second.stderr + second.stdout).toBe(0)
       const again = second.json as Loose
       expect(again.created).toEqual([])
@@ -98,14 +91,14 @@ describe('init: the issue example', () => {
 
   it('--dry-run prints a unified diff and writes nothing', async () => {
     await withTempDir(async (tmp) => {
-      const dry = await runCli(['init', 'demo', ...SHOP, '--dry-run'], { cwd: tmp })
+      const dry = await runCli(['init', 'demo', ...SHOP_INIT_ARGS, '--dry-run'], { cwd: tmp })
       expect(dry.exitCode, dry.stderr + dry.stdout).toBe(0)
       expect(dry.stdout).toContain('--- /dev/null\n+++ b/environments/dev/kustomization.yaml')
       expect(dry.stdout).toContain('+  - name: quay.io/acme/shop/web\n+    newTag: released')
       expect(dry.stdout).toContain('nothing written')
       expect(await readdir(tmp)).toEqual([])
 
-      await runCli(['init', 'demo', ...SHOP], { cwd: tmp })
+      await runCli(['init', 'demo', ...SHOP_INIT_ARGS], { cwd: tmp })
       const head = await git(join(tmp, 'demo'), 'rev-parse', 'HEAD')
       const change = await runCli(
         ['init', 'demo', '--component', 'web=quay.io/acme/shop/web:9090', '--dry-run', '--json'],
@@ -128,7 +121,7 @@ describe('init: reconcile, not overwrite', () => {
   it('keeps a generated file the user edited and reports it (exit 1) unless --force', async () => {
     await withTempDir(async (tmp) => {
       const repo = join(tmp, 'demo')
-      await runCli(['init', 'demo', ...SHOP], { cwd: tmp })
+      await runCli(['init', 'demo', ...SHOP_INIT_ARGS], { cwd: tmp })
       const deployment = 'components/web/base/deployment.yaml'
       const edited = (await read(repo, deployment)).replace('replicas: 1', 'replicas: 3')
       await writeFile(join(repo, deployment), edited)
@@ -168,7 +161,7 @@ describe('init: reconcile, not overwrite', () => {
   it('merges kustomization lists with the user’s entries, comments and pins', async () => {
     await withTempDir(async (tmp) => {
       const repo = join(tmp, 'demo')
-      await runCli(['init', 'demo', ...SHOP], { cwd: tmp })
+      await runCli(['init', 'demo', ...SHOP_INIT_ARGS], { cwd: tmp })
       const path = 'environments/prod/kustomization.yaml'
       const pinned = `released@sha256:${'b'.repeat(64)}`
       const user = (await read(repo, path))
@@ -228,9 +221,12 @@ describe('init: reconcile, not overwrite', () => {
   it('env add and env remove keep environments/, argocd/ and renovate.json in step', async () => {
     await withTempDir(async (tmp) => {
       const repo = join(tmp, 'demo')
-      await runCli(['init', 'demo', ...SHOP, '--git-remote', 'https://git.example.com/acme/shop-gitops.git'], {
-        cwd: tmp,
-      })
+      await runCli(
+        ['init', 'demo', ...SHOP_INIT_ARGS, '--git-remote', 'https://git.example.com/acme/shop-gitops.git'],
+        {
+          cwd: tmp,
+        },
+      )
       const qa = await runCli(['env', 'add', 'qa', 'demo', '--auto-merge', '--json'], { cwd: tmp })
       expect(qa.exitCode, qa.stderr + qa.stdout).toBe(0)
       expect(await schemaErrors('env add', qa.json)).toEqual([])
@@ -278,7 +274,7 @@ describe('init: reconcile, not overwrite', () => {
     await withTempDir(async (tmp) => {
       const repo = join(tmp, 'demo')
       const result = await runCli(
-        ['init', 'demo', ...SHOP, '--argocd', 'applications', '--env', 'dev', '--env', 'prod'],
+        ['init', 'demo', ...SHOP_INIT_ARGS, '--argocd', 'applications', '--env', 'dev', '--env', 'prod'],
         {
           cwd: tmp,
         },
@@ -372,13 +368,13 @@ describe('init: bad input', () => {
       await git(other, 'add', '-A')
       await git(other, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'code')
 
-      const inside = await runCli(['init', 'other/gitops', ...SHOP, '--json'], { cwd: tmp })
+      const inside = await runCli(['init', 'other/gitops', ...SHOP_INIT_ARGS, '--json'], { cwd: tmp })
       expect(inside.exitCode, inside.stderr + inside.stdout).toBe(2)
       expect(await schemaErrors('error', inside.json)).toEqual([])
       expect((inside.json as Loose).error.message).toContain(`is inside the git repository ${other}`)
       expect(await exists(join(other, 'gitops'))).toBe(false)
 
-      const foreign = await runCli(['init', 'other', ...SHOP], { cwd: tmp })
+      const foreign = await runCli(['init', 'other', ...SHOP_INIT_ARGS], { cwd: tmp })
       expect(foreign.exitCode, foreign.stderr + foreign.stdout).toBe(2)
       expect(foreign.stderr).toContain('without konflux-gitops.yaml: not a konflux-gitops repo')
       expect(foreign.stderr).toContain('--force')
@@ -393,7 +389,7 @@ describe('init: bad input', () => {
   it('a spec broken by hand is reported with file and field', async () => {
     await withTempDir(async (tmp) => {
       const repo = join(tmp, 'demo')
-      await runCli(['init', 'demo', ...SHOP], { cwd: tmp })
+      await runCli(['init', 'demo', ...SHOP_INIT_ARGS], { cwd: tmp })
       const spec = (await read(repo, 'konflux-gitops.yaml')).replace('name: web', 'name: Web')
       await writeFile(join(repo, 'konflux-gitops.yaml'), spec)
       const result = await runCli(['init', 'demo'], { cwd: tmp })
@@ -418,9 +414,12 @@ describe('init: git remotes', () => {
     await withTempDir(async (tmp) => {
       const remote = join(tmp, 'remote.git')
       await run('git', ['init', '-q', '--bare', remote])
-      const ok = await runCli(['init', 'demo', ...SHOP, '--git-remote', `file://${remote}`, '--push', '--json'], {
-        cwd: tmp,
-      })
+      const ok = await runCli(
+        ['init', 'demo', ...SHOP_INIT_ARGS, '--git-remote', `file://${remote}`, '--push', '--json'],
+        {
+          cwd: tmp,
+        },
+      )
       expect(ok.exitCode, ok.stderr + ok.stdout).toBe(0)
       const pushed = ok.json as Loose
       expect(pushed.pushed).toBe(true)

@@ -6,7 +6,8 @@ import { promisify } from 'node:util'
 import { Ajv } from 'ajv'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { runCli, schemaErrors, withTempDir } from '../helpers/cli.js'
+import { expectExit, runCli, schemaErrors, withTempDir } from '../helpers/cli.js'
+import { SHOP_INIT_ARGS } from '../helpers/spec.js'
 import { git } from '../render/gitops-fixture.js'
 import itsSchema from './schemas/integration-test-scenario-v1beta2.json' with { type: 'json' }
 import pipelineSchema from './schemas/tekton-pipeline-v1.json' with { type: 'json' }
@@ -15,10 +16,6 @@ const run = promisify(execFile)
 const PIPELINE = 'integration/pipelines/deploy-and-test.yaml'
 const SCENARIO = 'integration/integration-test-scenario.yaml'
 const REPO_URL = 'https://github.com/acme/shop-gitops.git'
-
-function expectExit(result: { exitCode: number; stdout: string; stderr: string }, code: number): void {
-  expect(result.exitCode, `stdout: ${result.stdout.slice(0, 2000)}\nstderr: ${result.stderr}`).toBe(code)
-}
 
 const ajv = new Ajv({ allErrors: true, strict: false })
 const validateScenario = ajv.compile(itsSchema)
@@ -53,19 +50,7 @@ let scratch: string
 
 /** A repo as `init` writes it, with origin set (Konflux clones it from there). */
 async function initRepo(dir: string, extra: string[] = []): Promise<void> {
-  const init = await runCli([
-    'init',
-    dir,
-    '--app',
-    'shop',
-    '--component',
-    'api=quay.io/acme/shop/api',
-    '--component',
-    'web=quay.io/acme/shop/web:8080',
-    '--git-remote',
-    REPO_URL,
-    ...extra,
-  ])
+  const init = await runCli(['init', dir, ...SHOP_INIT_ARGS, '--git-remote', REPO_URL, ...extra])
   expectExit(init, 0)
 }
 

@@ -2,18 +2,10 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { formatPinnedTag, kustomizeImagesStore, parsePinnedTag, pinStoreFor } from '../../src/pins/index.js'
-import { type RepoSpec, repoSpec } from '../../src/spec/index.js'
+import type { RepoSpec } from '../../src/spec/index.js'
+import { shopSpec } from '../helpers/spec.js'
 
-const spec: RepoSpec = repoSpec.parse({
-  apiVersion: 'konflux-gitops.dev/v1alpha1',
-  kind: 'GitOpsRepo',
-  app: 'shop',
-  components: [
-    { name: 'api', image: 'quay.io/acme/shop/api' },
-    { name: 'web', image: 'quay.io/acme/shop/web', port: 8080 },
-  ],
-  environments: [{ name: 'dev' }, { name: 'prod' }],
-})
+const spec: RepoSpec = shopSpec()
 const FILE = 'environments/prod/kustomization.yaml'
 const A = `sha256:${'a'.repeat(64)}`
 const B = `sha256:${'b'.repeat(64)}`

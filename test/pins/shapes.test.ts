@@ -7,25 +7,16 @@ import {
   type PinStore,
   pinStoreFor,
 } from '../../src/pins/index.js'
-import { type RepoSpec, repoSpec } from '../../src/spec/index.js'
+import type { RepoSpec } from '../../src/spec/index.js'
+import { shopSpec } from '../helpers/spec.js'
 
-const base = {
-  apiVersion: 'konflux-gitops.dev/v1alpha1',
-  kind: 'GitOpsRepo',
-  app: 'shop',
-  components: [
-    { name: 'api', image: 'quay.io/acme/shop/api' },
-    { name: 'web', image: 'quay.io/acme/shop/web', port: 8080 },
-  ],
-  environments: [{ name: 'dev' }, { name: 'prod' }],
-}
 const A = `sha256:${'a'.repeat(64)}`
 const B = `sha256:${'b'.repeat(64)}`
 
 const SHAPES: { name: string; store: PinStore; spec: RepoSpec }[] = [
-  { name: 'kustomize images', store: kustomizeImagesStore, spec: repoSpec.parse(base) },
-  { name: 'manifest patches', store: manifestPatchesStore, spec: repoSpec.parse({ ...base, updater: 'dependabot' }) },
-  { name: 'helm values', store: helmValuesStore, spec: repoSpec.parse({ ...base, flavour: 'helm' }) },
+  { name: 'kustomize images', store: kustomizeImagesStore, spec: shopSpec() },
+  { name: 'manifest patches', store: manifestPatchesStore, spec: shopSpec({ updater: 'dependabot' }) },
+  { name: 'helm values', store: helmValuesStore, spec: shopSpec({ flavour: 'helm' }) },
 ]
 
 /** Apply a write to an in-memory tree, as the commands do on disk. */

@@ -2,13 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { startGitHubFake } from '../harness/github-fake.js'
-import { runCli, schemaErrors, withTempDir } from '../helpers/cli.js'
+import { expectExit, runCli, schemaErrors, withTempDir } from '../helpers/cli.js'
 import { DEFAULT_COMPONENTS, digestOf, envKustomization, git, makeGitOpsRepo } from '../render/gitops-fixture.js'
-
-/** Exit code check that shows what the command said when it fails. */
-function expectExit(result: { exitCode: number; stdout: string; stderr: string }, code: number): void {
-  expect(result.exitCode, `stdout: ${result.stdout.slice(0, 2000)}\nstderr: ${result.stderr}`).toBe(code)
-}
 
 const STAGE = { api: digestOf('1'), web: digestOf('2') }
 const PROD = { api: digestOf('3'), web: digestOf('4') }

@@ -8,12 +8,8 @@ import { delimiter, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { startRegistry, type TestRegistry } from '../harness/registry.js'
-import { runCli, withTempDir } from '../helpers/cli.js'
+import { expectExit, runCli, withTempDir } from '../helpers/cli.js'
 import { git, kubectlBinDir } from './gitops-fixture.js'
-
-function expectExit(result: { exitCode: number; stdout: string; stderr: string }, code: number): void {
-  expect(result.exitCode, `stdout: ${result.stdout.slice(0, 2000)}\nstderr: ${result.stderr}`).toBe(code)
-}
 
 function passedSnapshot(name: string, images: Record<string, string>): string {
   return [

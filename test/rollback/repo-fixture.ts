@@ -6,9 +6,8 @@ import { execFile } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { expect } from 'vitest'
 import { parseDocument, type YAMLMap, type YAMLSeq } from 'yaml'
-import { runCli } from '../helpers/cli.js'
+import { expectExit, runCli } from '../helpers/cli.js'
 
 const run = promisify(execFile)
 
@@ -30,9 +29,7 @@ export async function git(dir: string, ...args: string[]): Promise<string> {
   return stdout.trim()
 }
 
-export function expectExit(result: { exitCode: number; stdout: string; stderr: string }, code: number): void {
-  expect(result.exitCode, `stdout: ${result.stdout.slice(0, 3000)}\nstderr: ${result.stderr}`).toBe(code)
-}
+export { expectExit }
 
 /** konflux-gitops CLI in `dir`'s context with the test identity. */
 export function cli(args: string[], env: Record<string, string | undefined> = {}) {

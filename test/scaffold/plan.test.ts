@@ -2,17 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { contentHash, LEDGER_FILE, parseLedger, planFiles, reconcile } from '../../src/scaffold/index.js'
 import { type RepoSpec, repoSpec } from '../../src/spec/index.js'
+import { shopSpec } from '../helpers/spec.js'
 
-const spec: RepoSpec = repoSpec.parse({
-  apiVersion: 'konflux-gitops.dev/v1alpha1',
-  kind: 'GitOpsRepo',
-  app: 'shop',
-  components: [
-    { name: 'api', image: 'quay.io/acme/shop/api' },
-    { name: 'web', image: 'quay.io/acme/shop/web', port: 8080 },
-  ],
-  environments: [{ name: 'dev' }, { name: 'prod' }],
-})
+const spec: RepoSpec = shopSpec()
 
 function plan(s: RepoSpec, files: Map<string, string> = new Map(), previous?: RepoSpec) {
   return planFiles({ spec: s, previous, readText: (p) => files.get(p), renovateConfig: '{}\n' })

@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startRegistry, type TestRegistry } from '../harness/registry.js'
-import { runCli, schemaErrors, withTempDir } from '../helpers/cli.js'
+import { expectExit, runCli, schemaErrors, withTempDir } from '../helpers/cli.js'
 import { digestOf, makeGitOpsRepo } from '../render/gitops-fixture.js'
-
-function expectExit(result: { exitCode: number; stdout: string; stderr: string }, code: number): void {
-  expect(result.exitCode, `stdout: ${result.stdout.slice(0, 2000)}\nstderr: ${result.stderr}`).toBe(code)
-}
 
 interface StatusJson {
   moved: number

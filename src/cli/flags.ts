@@ -1,0 +1,85 @@
+import { Args, Flags } from '@oclif/core'
+
+/**
+ * Flag sets several commands share, so one flag means one thing (same name, description and default) everywhere.
+ * Factories rather than constants: each command gets its own definition objects, as when it spelled them out.
+ */
+
+/** The GitOps repository argument of the commands that propose a change (freeze, rollback, promote...). */
+export function repoDirArg() {
+  return { dir: Args.string({ description: 'the GitOps repository (default: current folder)', default: '.' }) }
+}
+
+/** --branch, --push, --remote, --github, --github-api-url: how a change reaches git and GitHub (see commitChange). */
+export function proposeChangeFlags(branchDescription: string) {
+  return {
+    branch: Flags.string({ description: branchDescription }),
+    push: Flags.boolean({ description: 'push the branch to --remote' }),
+    remote: Flags.string({ description: 'git remote to push to', default: 'origin' }),
+    github: Flags.string({ description: 'OWNER/REPO: open a pull request with the change on GitHub' }),
+    'github-api-url': Flags.string({ description: 'GitHub REST API URL (GitHub Enterprise)', env: 'GITHUB_API_URL' }),
+  }
+}
+
+export function dryRunFlag() {
+  return { 'dry-run': Flags.boolean({ description: 'print what would change and change nothing' }) }
+}
+
+/** The parsed proposeChangeFlags and dryRunFlag as the services' ProposeOptions. */
+export function proposeOptions(flags: {
+  branch?: string | undefined
+  push: boolean
+  remote: string
+  github?: string | undefined
+  'github-api-url'?: string | undefined
+  'dry-run': boolean
+}) {
+  return {
+    branch: flags.branch,
+    push: flags.push,
+    remote: flags.remote,
+    github: flags.github,
+    githubApiUrl: flags['github-api-url'],
+    dryRun: flags['dry-run'],
+  }
+}
+
+/** --tag and --automerge: the organisation's values the Renovate presets are filled with (presets build/publish). */
+export function presetValueFlags() {
+  return {
+    tag: Flags.string({ description: 'the tag Konflux moves to a validated image', default: 'released' }),
+    automerge: Flags.string({
+      description: 'environments whose digest updates auto-merge ("none" for none)',
+      multiple: true,
+      delimiter: ',',
+      default: ['dev'],
+    }),
+  }
+}
+
+/** --automerge as environment names: "none" (or an empty item) names none. */
+export function automergeEnvironments(values: readonly string[]): string[] {
+  return values.filter((env) => env !== 'none' && env !== '')
+}
+
+/** --push, --dry-run, --force of the commands that scaffold files (component/env add/remove, integration add). */
+export function scaffoldFlags(forceDescription: string) {
+  return {
+    push: Flags.boolean({ description: 'push the branch to origin after committing', default: false }),
+    'dry-run': Flags.boolean({ description: 'print the diff, write nothing', default: false }),
+    force: Flags.boolean({ description: forceDescription, default: false }),
+  }
+}
+
+/** The parsed scaffoldFlags as the scaffold services' options. */
+export function scaffoldOptions(flags: { push: boolean; 'dry-run': boolean; force: boolean }) {
+  return { push: flags.push, dryRun: flags['dry-run'], force: flags.force }
+}
+
+/** --args of the scaffold commands: NAME then the repo directory. */
+export function nameAndDirArgs(nameDescription: string) {
+  return {
+    name: Args.string({ description: nameDescription, required: true }),
+    dir: Args.string({ description: 'directory of the GitOps repo', default: '.' }),
+  }
+}
