@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../src/cli/base-command.js'
 import { UsageError } from '../src/cli/errors.js'
+import { githubAppOption, githubNotifyFlags, notifyFlags } from '../src/cli/flags.js'
 import type { NotifyOutcome, NotifyVia } from '../src/notify/index.js'
 import type { ReleaseReport, RetagOutcome } from '../src/release/index.js'
 
@@ -68,28 +69,14 @@ ${EXIT_CODES_HELP}`
       description: 'Quay OAuth token to clear the expiry a tag inherits from quay.expires-after',
       env: 'QUAY_TOKEN',
     }),
-    notify: Flags.string({
-      description:
+    ...notifyFlags({
+      notify:
         "after the release, tell this GitOps repo's updater that its images moved: github:OWNER/REPO (repeatable; token from GITHUB_TOKEN or GH_TOKEN)",
-      multiple: true,
-    }),
-    'notify-via': Flags.string({
-      description:
+      notifyVia:
         "dashboard: tick the Renovate app's Dependency Dashboard run box; dispatch: repository_dispatch konflux-gitops-released",
-      options: ['dashboard', 'dispatch'],
-      default: 'dashboard',
+      notifyViaOptions: ['dashboard', 'dispatch'],
     }),
-    'github-api-url': Flags.string({
-      description: 'GitHub API URL for --notify, for GitHub Enterprise (https://HOST/api/v3)',
-    }),
-    'github-app-id': Flags.string({
-      description: 'notify as this GitHub App (installation token) instead of GITHUB_TOKEN',
-      dependsOn: ['github-app-key-file'],
-    }),
-    'github-app-key-file': Flags.string({
-      description: "the GitHub App's private key (.pem)",
-      dependsOn: ['github-app-id'],
-    }),
+    ...githubNotifyFlags('GitHub API URL for --notify, for GitHub Enterprise (https://HOST/api/v3)'),
   }
 
   async run(): Promise<ReleaseReport & { notifications?: NotifyOutcome[] }> {
@@ -104,10 +91,7 @@ ${EXIT_CODES_HELP}`
           targets: flags.notify,
           via: flags['notify-via'] as NotifyVia,
           apiUrl: flags['github-api-url'],
-          githubApp:
-            flags['github-app-id'] && flags['github-app-key-file']
-              ? { appId: flags['github-app-id'], privateKeyFile: flags['github-app-key-file'] }
-              : undefined,
+          githubApp: githubAppOption(flags),
           onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
         })
       : undefined

@@ -13,6 +13,7 @@ import { createRegistryClient } from '../../src/registry/index.js'
 import { releaseSnapshot } from '../../src/release/index.js'
 import { startGitHubFake } from '../../test/harness/github-fake.js'
 import { startRegistry } from '../../test/harness/registry.js'
+import { addRenovateDashboard } from '../../test/helpers/notify.js'
 import { snapshotYaml } from '../../test/release/snapshot-fixture.js'
 
 const N = Number(process.env.BENCH_N ?? 100)
@@ -28,16 +29,7 @@ test(`event→notification latency over ${N} Snapshots`, async () => {
   const client = createRegistryClient({ ca: registry.caPem!, dockerConfigPath: registry.dockerConfigPath })
   const github = githubNotifier(await createGitHubClient({ token: fake.token, apiUrl: fake.url, env: {} }))
   fake.addRepo('acme/bench-dispatch')
-  const dash = fake.addRepo('acme/bench-dashboard')
-  dash.issues.push({
-    number: dash.nextNumber++,
-    title: 'Dependency Dashboard',
-    body: '- [ ] <!-- manual job -->Check this box to trigger a request for Renovate to run again on this repository\n',
-    state: 'open',
-    labels: [],
-    user: 'renovate[bot]',
-  })
-  const issue = dash.issues[0]!
+  const issue = addRenovateDashboard(fake.addRepo('acme/bench-dashboard'))
   try {
     const rows: Record<NotifyVia, { release: number[]; notify: number[] }> = {
       dispatch: { release: [], notify: [] },

@@ -3,6 +3,7 @@ import { hostname } from 'node:os'
 import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../../src/cli/base-command.js'
 import { UsageError } from '../../src/cli/errors.js'
+import { githubAppOption, githubNotifyFlags, notifyFlags } from '../../src/cli/flags.js'
 import { type ReleaserSummary, startReleaser } from '../../src/releaser/index.js'
 import {
   createRegistryExecutor,
@@ -126,33 +127,19 @@ ${EXIT_CODES_HELP}`
       min: 1,
     }),
     'body-limit': Flags.integer({ description: 'largest webhook body in bytes', default: 1024 * 1024, min: 1024 }),
-    notify: Flags.string({
-      description:
+    ...notifyFlags({
+      notify:
         "when a Snapshot's tags moved, tell this GitOps repo's updater: github:OWNER/REPO (repeatable; token from GITHUB_TOKEN or GH_TOKEN)",
-      multiple: true,
-    }),
-    'notify-via': Flags.string({
-      description:
+      notifyVia:
         "how to tell it: dispatch (repository_dispatch for a Renovate workflow) or dashboard (tick the Renovate app's Dependency Dashboard)",
-      options: ['dispatch', 'dashboard'],
-      default: 'dashboard',
+      notifyViaOptions: ['dispatch', 'dashboard'],
     }),
     'notify-max-attempts': Flags.integer({
       description: 'attempts before a notification is marked failed',
       default: 6,
       min: 1,
     }),
-    'github-api-url': Flags.string({
-      description: 'GitHub API URL for notify, for GitHub Enterprise (https://HOST/api/v3)',
-    }),
-    'github-app-id': Flags.string({
-      description: 'notify as this GitHub App (installation token) instead of GITHUB_TOKEN',
-      dependsOn: ['github-app-key-file'],
-    }),
-    'github-app-key-file': Flags.string({
-      description: "the GitHub App's private key (.pem)",
-      dependsOn: ['github-app-id'],
-    }),
+    ...githubNotifyFlags('GitHub API URL for notify, for GitHub Enterprise (https://HOST/api/v3)'),
   }
 
   async run(): Promise<ReleaserSummary> {
@@ -166,10 +153,7 @@ ${EXIT_CODES_HELP}`
       configTargets: await loadNotifyTargets(flags.mapping),
       via: flags['notify-via'] as 'dispatch' | 'dashboard',
       apiUrl: flags['github-api-url'],
-      githubApp:
-        flags['github-app-id'] && flags['github-app-key-file']
-          ? { appId: flags['github-app-id'], privateKeyFile: flags['github-app-key-file'] }
-          : undefined,
+      githubApp: githubAppOption(flags),
       onWarning: (message) => this.progress(`warning: ${message}`),
       drain: { maxAttempts: flags['notify-max-attempts'] },
     })

@@ -83,3 +83,47 @@ export function nameAndDirArgs(nameDescription: string) {
     dir: Args.string({ description: 'directory of the GitOps repo', default: '.' }),
   }
 }
+
+/**
+ * --notify and --notify-via of the commands that tell GitOps repositories their images moved (release, releaser).
+ * The wording and the order the choices are listed in stay each command's own: the help text is unchanged.
+ */
+export function notifyFlags(descriptions: {
+  notify: string
+  notifyVia: string
+  notifyViaOptions: readonly ('dashboard' | 'dispatch')[]
+}) {
+  return {
+    notify: Flags.string({ description: descriptions.notify, multiple: true }),
+    'notify-via': Flags.string({
+      description: descriptions.notifyVia,
+      options: [...descriptions.notifyViaOptions],
+      default: 'dashboard',
+    }),
+  }
+}
+
+/** --github-api-url, --github-app-id, --github-app-key-file: where and as whom the notify commands call GitHub. */
+export function githubNotifyFlags(apiUrlDescription: string) {
+  return {
+    'github-api-url': Flags.string({ description: apiUrlDescription }),
+    'github-app-id': Flags.string({
+      description: 'notify as this GitHub App (installation token) instead of GITHUB_TOKEN',
+      dependsOn: ['github-app-key-file'],
+    }),
+    'github-app-key-file': Flags.string({
+      description: "the GitHub App's private key (.pem)",
+      dependsOn: ['github-app-id'],
+    }),
+  }
+}
+
+/** The parsed githubNotifyFlags' App: both flags or none (oclif's dependsOn refuses one alone). */
+export function githubAppOption(flags: {
+  'github-app-id'?: string | undefined
+  'github-app-key-file'?: string | undefined
+}): { appId: string; privateKeyFile: string } | undefined {
+  return flags['github-app-id'] && flags['github-app-key-file']
+    ? { appId: flags['github-app-id'], privateKeyFile: flags['github-app-key-file'] }
+    : undefined
+}

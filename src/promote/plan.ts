@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { UsageError, UserError } from '../cli/errors.js'
 import type { ComponentPin } from '../pins/index.js'
-import { assertKnownComponents } from '../render/index.js'
+import { componentsToPlan } from '../render/index.js'
 import type { RepoSpec } from '../spec/index.js'
 
 export interface PromotionChange {
@@ -37,10 +37,7 @@ export function planPromotion(input: PromotionInput): PromotionPlan {
   const { spec, from, to } = input
   if (from === to)
     throw new UsageError(`--from and --to are both "${from}"`, { hint: 'Promote between two environments.' })
-  const requested = input.components?.length ? [...new Set(input.components)] : undefined
-  assertKnownComponents(spec, requested ?? [])
-  const names =
-    requested ?? spec.components.map((c) => c.name).filter((name) => input.fromPins.some((p) => p.component === name))
+  const { names } = componentsToPlan(spec, input.components, input.fromPins)
   if (names.length === 0) {
     throw new UserError(`environment ${from} pins no component of this repo: nothing to promote`, {
       code: 'nothing-to-promote',

@@ -1,4 +1,5 @@
 import PQueue from 'p-queue'
+import { ClaimPump } from './claim-pump.js'
 import type { Journal, NotificationPlanner, NotificationRecord } from './journal.js'
 import { backoffMs } from './worker.js'
 
@@ -47,8 +48,7 @@ export class NotificationDrain {
   private readonly queue: PQueue
   private readonly busy = new Set<number>()
   private readonly options: NotificationDrainOptions
-  private timer: NodeJS.Timeout | undefined
-  private scheduled = false
+  private readonly pump: ClaimPump
   private stopping = true
 
   constructor(
@@ -58,22 +58,20 @@ export class NotificationDrain {
   ) {
     this.options = { ...DEFAULT_NOTIFICATION_OPTIONS, ...notify.options }
     this.queue = new PQueue({ concurrency: this.options.concurrency })
+    this.pump = new ClaimPump(
+      this.options.pollMs,
+      () => this.stopping,
+      () => this.claim(),
+    )
   }
 
   start(): void {
     this.stopping = false
-    this.timer = setInterval(() => this.wake(), this.options.pollMs)
-    this.timer.unref()
-    this.wake()
+    this.pump.start()
   }
 
   wake(): void {
-    if (this.scheduled || this.stopping) return
-    this.scheduled = true
-    setImmediate(() => {
-      this.scheduled = false
-      this.claim()
-    })
+    this.pump.wake()
   }
 
   private claim(): void {
@@ -81,14 +79,7 @@ export class NotificationDrain {
     const room = this.options.concurrency * 2 - this.busy.size
     if (room <= 0) return
     for (const notification of this.journal.dueNotifications(Date.now(), room, this.busy)) {
-      this.busy.add(notification.id)
-      this.queue
-        .add(() => this.attempt(notification))
-        .catch(() => {})
-        .finally(() => {
-          this.busy.delete(notification.id)
-          this.wake()
-        })
+      this.pump.runClaimed(this.queue, this.busy, notification.id, () => this.attempt(notification))
     }
   }
 
@@ -131,7 +122,7 @@ export class NotificationDrain {
   /** Stop claiming; give in-flight sends up to `timeoutMs`. Unsent ones stay pending for the next start. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true
-    if (this.timer) clearInterval(this.timer)
+    this.pump.stop()
     this.queue.clear()
     let timer: NodeJS.Timeout | undefined
     await Promise.race([

@@ -1,4 +1,5 @@
 import PQueue from 'p-queue'
+import { ClaimPump } from './claim-pump.js'
 import { type RetagExecutor, RetagFailure, type RetagOutcome } from './executor.js'
 import type { Journal, RetagRecord } from './journal.js'
 
@@ -52,8 +53,7 @@ export class Worker {
   private readonly busyTargets = new Set<string>()
   private readonly inFlight = new Map<number, AbortController>()
   private readonly options: WorkerOptions
-  private timer: NodeJS.Timeout | undefined
-  private scheduled = false
+  private readonly pump: ClaimPump
   private stopping = false
 
   constructor(
@@ -63,13 +63,16 @@ export class Worker {
     private readonly onEvent: (event: WorkerEvent) => void = () => {},
   ) {
     this.options = { ...DEFAULT_WORKER_OPTIONS, ...options }
+    this.pump = new ClaimPump(
+      this.options.pollMs,
+      () => this.stopping,
+      () => this.claim(),
+    )
   }
 
   start(): void {
     this.stopping = false
-    this.timer = setInterval(() => this.wake(), this.options.pollMs)
-    this.timer.unref()
-    this.wake()
+    this.pump.start()
   }
 
   get activeCount(): number {
@@ -78,12 +81,7 @@ export class Worker {
 
   /** Look for due work soon (coalesced: many wakes in one tick claim once). */
   wake(): void {
-    if (this.scheduled || this.stopping) return
-    this.scheduled = true
-    setImmediate(() => {
-      this.scheduled = false
-      this.claim()
-    })
+    this.pump.wake()
   }
 
   private queueFor(registry: string): PQueue {
@@ -107,14 +105,7 @@ export class Worker {
     for (const retag of this.journal.due(now, room, this.busyTargets)) {
       const queue = this.queueFor(retag.registry)
       if (queue.size + queue.pending >= this.options.perRegistryConcurrency * 2) continue
-      this.busyTargets.add(retag.target)
-      queue
-        .add(() => this.attempt(retag))
-        .catch(() => {})
-        .finally(() => {
-          this.busyTargets.delete(retag.target)
-          this.wake()
-        })
+      this.pump.runClaimed(queue, this.busyTargets, retag.target, () => this.attempt(retag))
     }
   }
 
@@ -176,7 +167,7 @@ export class Worker {
    */
   async stop(timeoutMs: number): Promise<number> {
     this.stopping = true
-    if (this.timer) clearInterval(this.timer)
+    this.pump.stop()
     for (const queue of this.queues.values()) queue.clear()
     const idle = Promise.all([...this.queues.values()].map((queue) => queue.onIdle()))
     let timer: NodeJS.Timeout | undefined

@@ -85,6 +85,22 @@ export function assertKnownComponents(spec: RepoSpec, names: Iterable<string>): 
   }
 }
 
+/**
+ * The components a promote or rollback plan covers: the requested ones (each once, all known to the spec), else
+ * every spec component that `pins` pin, in the spec's order. `requested` is undefined when none were named.
+ */
+export function componentsToPlan(
+  spec: RepoSpec,
+  components: readonly string[] | undefined,
+  pins: readonly { readonly component: string | undefined }[],
+): { requested: string[] | undefined; names: string[] } {
+  const requested = components?.length ? [...new Set(components)] : undefined
+  assertKnownComponents(spec, requested ?? [])
+  const names =
+    requested ?? spec.components.map((c) => c.name).filter((name) => pins.some((pin) => pin.component === name))
+  return { requested, names }
+}
+
 export async function renderSnapshot(options: RenderOptions, deps: RenderDeps = {}): Promise<RenderResult> {
   const dir = resolve(options.dir)
   const spec = await loadRepoSpec(dir)

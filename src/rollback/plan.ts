@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { UsageError, UserError } from '../cli/errors.js'
 import type { ComponentPin } from '../pins/index.js'
-import { assertKnownComponents } from '../render/index.js'
+import { componentsToPlan } from '../render/index.js'
 import type { RepoSpec } from '../spec/index.js'
 
 export interface RestorePoint {
@@ -44,8 +44,7 @@ export interface RollbackInput {
 /** Which pins go back to which digest. Pure: the caller reads both sets of pins through the pin seam. */
 export function planRollback(input: RollbackInput): RollbackPlan {
   const { spec, env, target } = input
-  const requested = input.components?.length ? [...new Set(input.components)] : undefined
-  assertKnownComponents(spec, requested ?? [])
+  const { requested, names } = componentsToPlan(spec, input.components, input.current)
   const notInEnv = (requested ?? []).filter((name) => !input.current.some((pin) => pin.component === name))
   if (notInEnv.length > 0) {
     throw new UsageError(`environment ${env} has no pin for ${notInEnv.join(', ')}`, {
@@ -53,9 +52,6 @@ export function planRollback(input: RollbackInput): RollbackPlan {
       hint: `Components pinned in ${env}: ${input.current.map((p) => p.component ?? p.repository).join(', ') || 'none'}.`,
     })
   }
-  const names =
-    requested ??
-    spec.components.map((c) => c.name).filter((name) => input.current.some((pin) => pin.component === name))
   const short = target.commit.slice(0, 12)
   const problems: string[] = []
   const changes: RollbackChange[] = []

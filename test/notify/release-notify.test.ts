@@ -7,6 +7,7 @@ import { runDoctor } from '../../src/doctor/index.js'
 import { type GitHubFake, startGitHubFake } from '../harness/github-fake.js'
 import { startRegistry, type TestRegistry } from '../harness/registry.js'
 import { runCli, schemaErrors, withTempDir } from '../helpers/cli.js'
+import { addRenovateDashboard, initPinnedGitops } from '../helpers/notify.js'
 import { snapshotYaml } from '../release/snapshot-fixture.js'
 
 let registry: TestRegistry
@@ -34,25 +35,8 @@ async function release(snapshot: string, extra: string[], env: Record<string, st
 
 test('release --notify: one dispatch per GitOps repo naming the moved digests; Renovate then proposes them', async () => {
   await withTempDir(async (root) => {
-    const image = (c: string) => `${registry.host}/acme/loop/${c}`
-    for (const c of COMPONENTS) {
-      await registry.moveTag(`acme/loop/${c}`, 'released', await registry.pushImage(`acme/loop/${c}`, 'build-1'))
-    }
     const dir = `${root}/gitops`
-    const init = await runCli(
-      [
-        'init',
-        dir,
-        '--app',
-        'shop',
-        ...COMPONENTS.flatMap((c) => ['--component', `${c}=${image(c)}`]),
-        '--ci',
-        'none',
-        '--pin',
-      ],
-      { env: registry.env },
-    )
-    expect(init.exitCode, init.stderr).toBe(0)
+    const image = await initPinnedGitops(registry, dir, 'acme/loop', COMPONENTS)
     fake.addRepo('acme/shop-gitops')
 
     const next: Record<string, string> = {}
@@ -92,14 +76,7 @@ test('release --notify: one dispatch per GitOps repo naming the moved digests; R
 
 test('release --notify (dashboard): ticks the run-again box of the Renovate app dashboard once', async () => {
   const repo = fake.addRepo('acme/dash-loop')
-  repo.issues.push({
-    number: repo.nextNumber++,
-    title: 'Dependency Dashboard',
-    body: '- [ ] <!-- manual job -->Check this box to trigger a request for Renovate to run again on this repository\n',
-    state: 'open',
-    labels: [],
-    user: 'renovate[bot]',
-  })
+  addRenovateDashboard(repo)
   const digest = await registry.pushImage('acme/dash/api', 'build-1')
   const snapshot = snapshotYaml([{ name: 'api', containerImage: `${registry.host}/acme/dash/api@${digest}` }], {
     name: 'shop-dash-1',

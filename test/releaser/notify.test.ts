@@ -11,6 +11,7 @@ import { Journal, signBody } from '../../src/releaser/index.js'
 import { type GitHubFake, startGitHubFake } from '../harness/github-fake.js'
 import { freePort, startRegistry, type TestRegistry } from '../harness/registry.js'
 import { runCli, schemaErrors, withTempDir } from '../helpers/cli.js'
+import { addRenovateDashboard, initPinnedGitops } from '../helpers/notify.js'
 import { startDaemon } from './daemon-process.js'
 import { snapshotBody } from './snapshots.js'
 
@@ -73,38 +74,14 @@ const dispatchesTo = (repo: string) => fake.state.dispatches.filter((d) => d.rep
 
 test('releaser --notify: one dispatch per moved Snapshot, retried through a 500, failed visibly, resumed after a restart; Renovate then proposes the digest', async () => {
   await withTempDir(async (root) => {
-    const image = (c: string) => `${registry.host}/acme/notify/${c}`
-    for (const c of COMPONENTS) {
-      await registry.moveTag(`acme/notify/${c}`, 'released', await registry.pushImage(`acme/notify/${c}`, 'build-1'))
-    }
     const gitops = join(root, 'gitops')
-    const init = await runCli(
-      [
-        'init',
-        gitops,
-        '--app',
-        'shop',
-        ...COMPONENTS.flatMap((c) => ['--component', `${c}=${image(c)}`]),
-        '--ci',
-        'none',
-        '--pin',
-      ],
-      { env: registry.env },
-    )
-    expect(init.exitCode, init.stderr).toBe(0)
+    const image = await initPinnedGitops(registry, gitops, 'acme/notify', COMPONENTS)
     fake.addRepo(GITOPS)
     // A repository that tracks none of these images: never told.
     fake.addRepo('acme/other-gitops')
     // A repository on the hosted Renovate app that tracks only api: its dashboard box is ticked.
     const dash = fake.addRepo('acme/dash-gitops')
-    dash.issues.push({
-      number: dash.nextNumber++,
-      title: 'Dependency Dashboard',
-      body: '- [ ] <!-- manual job -->Check this box to trigger a request for Renovate to run again on this repository\n',
-      state: 'open',
-      labels: [],
-      user: 'renovate[bot]',
-    })
+    addRenovateDashboard(dash)
 
     const state = join(root, 'state')
     const secretFile = join(root, 'secret')
