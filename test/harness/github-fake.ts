@@ -999,7 +999,8 @@ export async function startGitHubFake(options: { cloneUrlBase?: string } = {}): 
     const params = Object.fromEntries(op.params.map((name, index) => [name, match[index + 1] ?? '']))
     try {
       const result = handler({ op, params, query: parsedUrl.searchParams, body, user, base: url })
-      const headers = op.operationId === 'users/get-authenticated' ? { 'x-oauth-scopes': user.scopes.join(', ') } : {}
+      const headers: Record<string, string> =
+        op.operationId === 'users/get-authenticated' ? { 'x-oauth-scopes': user.scopes.join(', ') } : {}
       send(result.status, shapeResponse(op, result.status, result), headers)
     } catch (thrown) {
       if (thrown instanceof HttpError) return error(thrown.status, thrown.message)

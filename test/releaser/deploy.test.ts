@@ -8,6 +8,40 @@ import { kubeTools } from '../harness/kube-tools.js'
 import { ROOT } from '../helpers/cli.js'
 
 const run = promisify(execFile)
+
+/** The parts of the releaser Deployment these tests read. */
+interface DeploymentShape {
+  spec: {
+    template: {
+      metadata: { labels: Record<string, string> }
+      spec: {
+        terminationGracePeriodSeconds: number
+        containers: {
+          image: string
+          args: string[]
+          env: { name: string; value: string }[]
+          ports: { name: string }[]
+          volumeMounts: { name: string; mountPath: string }[]
+          livenessProbe: { httpGet: { path: string } }
+          readinessProbe: { httpGet: { path: string } }
+          resources: { limits: Record<string, string> }
+          securityContext: Record<string, unknown>
+        }[]
+        volumes: {
+          name: string
+          secret?: { secretName: string; items?: { key: string; path: string }[] }
+          persistentVolumeClaim?: { claimName: string }
+        }[]
+      }
+    }
+  }
+}
+
+interface Rule {
+  apiGroups: string[]
+  resources: string[]
+  verbs: string[]
+}
 type K8sObject = {
   apiVersion: string
   kind: string

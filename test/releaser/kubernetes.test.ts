@@ -151,8 +151,9 @@ describe('konflux-gitops releaser --kubernetes (fake API server, real registry)'
           return undefined
         })
         const standby = leader === a ? b : a
-        const holder = (api.lease('acme-tenant', 'konflux-gitops-releaser') as { spec: { holderIdentity: string } })
-          .spec.holderIdentity
+        const holder = (
+          api.lease('acme-tenant', 'konflux-gitops-releaser') as unknown as { spec: { holderIdentity: string } }
+        ).spec.holderIdentity
         expect(holder).toMatch(new RegExp(`-${leader.child.pid}$`))
         api.put(
           // Application "ha" has no ReleasePlan: the component's own repository, tag released.

@@ -33,6 +33,7 @@ describe('rollback', () => {
   it('--steps 1 restores the previous digests in one commit on a new branch and freezes prod', async () => {
     await withTempDir(async (dir) => {
       const [, second, third] = await threeReleases(dir)
+      if (second === undefined || third === undefined) throw new Error('threeReleases made fewer than three commits')
       // A comment the user wrote in the overlay survives the rollback.
       await writeFile(join(dir, PROD), `# prod: handle with care\n${await readFile(join(dir, PROD), 'utf8')}`)
       await git(dir, 'commit', '-q', '-am', 'Comment prod')

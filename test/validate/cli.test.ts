@@ -119,7 +119,8 @@ describe('konflux-gitops validate (CLI)', () => {
 
   it('--format sarif is valid SARIF 2.1.0 (checked against the OASIS schema)', async () => {
     const schema = JSON.parse(await readFile(join(HERE, 'fixtures', 'sarif-schema-2.1.0.json'), 'utf8'))
-    const ajv = new Ajv4({ allErrors: true, strict: false, validateFormats: false, logger: false })
+    const ajv = // ajv-draft-04 is CommonJS whose module.exports.default is the class itself: this form type-checks and runs.
+      new Ajv4.default({ allErrors: true, strict: false, validateFormats: false, logger: false })
     const validate = ajv.compile(schema)
     await withTempDir(async (dir) => {
       await writeRepo(dir, brokenRepo())
