@@ -2,7 +2,6 @@ export { type ExecuteOptions, executeRetags, type RetagOutcome, type RetagStatus
 export { type Mapping, parseMapping } from './mapping.js'
 export {
   checkTagFlags,
-  componentsNeedingBuildTime,
   componentsNeedingImageConfig,
   DEFAULT_TAG,
   type ImageFacts,

@@ -172,6 +172,3 @@ export function planRelease(input: PlanInput): ReleasePlan {
   }
   return { snapshot: snapshot.name, application: snapshot.application, retags, skipped }
 }
-
-/** Former name, kept for src/releaser: components whose tags need the image config (build time or labels). */
-export const componentsNeedingBuildTime = componentsNeedingImageConfig

@@ -45,10 +45,10 @@ export function planSnapshot(
   mapping: Mapping | undefined,
   tags: string[],
 ): PlannedRetag[] {
-  const needBuildTime = release.componentsNeedingBuildTime({ snapshot, mapping, tags, releaseTime: new Date() })
-  if (needBuildTime.length > 0) {
+  const needImageConfig = release.componentsNeedingImageConfig({ snapshot, mapping, tags, releaseTime: new Date() })
+  if (needImageConfig.length > 0) {
     throw new UsageError(
-      `components ${needBuildTime.join(', ')}: {{ timestamp }} tags need the image build time, which the releaser does not read; use {{ release_timestamp }}`,
+      `components ${needImageConfig.join(', ')}: {{ timestamp }} and {{ labels.X }} tags need the image config, which the releaser does not read; use {{ release_timestamp }} or {{ git_sha }}`,
     )
   }
   const plan = release.planRelease({ snapshot, mapping, tags, releaseTime: new Date() })
