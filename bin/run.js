@@ -16,6 +16,13 @@ if (argv.length === 1 && argv[0] === '--version') {
   process.exit(0)
 }
 
+// A clone builds dist/ with `npm run build` (the published package ships it: `prepack` builds before packing).
+const { existsSync } = await import('node:fs')
+if (!existsSync(new URL('../dist/commands', import.meta.url))) {
+  process.stderr.write('konflux-gitops is not built: run `npm run build` in its checkout first\n')
+  process.exit(1)
+}
+
 // Cache compiled code between runs (Node 22+): loading modules is most of a short command's time.
 const { enableCompileCache, registerHooks } = await import('node:module')
 enableCompileCache?.()
@@ -25,7 +32,6 @@ enableCompileCache?.()
 // hooks') to that bundle so the process holds a single copy of oclif. Without it (a tsc-only build), or with
 // KONFLUX_GITOPS_UNBUNDLED=1 (to rule the bundle out when debugging; bench/startup.mjs compares both), the
 // installed @oclif/core package is used as is.
-const { existsSync } = await import('node:fs')
 const bundledCore = new URL('../dist/oclif-core.js', import.meta.url)
 if (process.env.KONFLUX_GITOPS_UNBUNDLED !== '1' && existsSync(bundledCore)) {
   registerHooks({

@@ -1,7 +1,9 @@
 /**
  * Registry credentials from the files docker, podman and skopeo share: `auths` (base64 `auth`, `username`/`password`,
- * `identitytoken`), `credHelpers` and `credsStore` (run `docker-credential-<name> get`). Read the way those tools do:
- * REGISTRY_AUTH_FILE, then $DOCKER_CONFIG/config.json (or ~/.docker/config.json), then podman's runtime auth.json.
+ * `identitytoken`), `credHelpers` and `credsStore` (run `docker-credential-<name> get`). Searched in the order
+ * containers-auth.json(5) gives, first file with credentials for the registry wins: REGISTRY_AUTH_FILE or podman's
+ * ${XDG_RUNTIME_DIR}/containers/auth.json, then ${XDG_CONFIG_HOME:-~/.config}/containers/auth.json, then docker's
+ * $DOCKER_CONFIG/config.json (or ~/.docker/config.json), then the legacy ~/.dockercfg.
  * Credentials are returned to the caller only; nothing here logs or formats them into messages.
  */
 import { execFile } from 'node:child_process'
@@ -36,13 +38,26 @@ interface DockerConfigFile {
 /** Docker Hub's credentials live under its legacy index address. */
 const DOCKER_HUB_KEYS = ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io']
 
-export function authFileCandidates(options: CredentialSourceOptions): string[] {
-  if (options.dockerConfigPath) return [options.dockerConfigPath]
+/** An auth file to read; `legacy` is ~/.dockercfg, whose top level is the `auths` map itself. */
+export interface AuthFile {
+  path: string
+  legacy?: boolean
+}
+
+export function authFileCandidates(options: CredentialSourceOptions): AuthFile[] {
+  if (options.dockerConfigPath) return [{ path: options.dockerConfigPath }]
   const env = options.env ?? process.env
-  const files: string[] = []
-  if (env.REGISTRY_AUTH_FILE) files.push(env.REGISTRY_AUTH_FILE)
-  files.push(join(env.DOCKER_CONFIG ?? join(env.HOME ?? homedir(), '.docker'), 'config.json'))
-  if (env.XDG_RUNTIME_DIR) files.push(join(env.XDG_RUNTIME_DIR, 'containers', 'auth.json'))
+  const home = env.HOME ?? homedir()
+  const files: AuthFile[] = []
+  // The primary file: REGISTRY_AUTH_FILE replaces it. Without XDG_RUNTIME_DIR, podman uses /run/containers/<uid>.
+  if (env.REGISTRY_AUTH_FILE) files.push({ path: env.REGISTRY_AUTH_FILE })
+  else if (env.XDG_RUNTIME_DIR) files.push({ path: join(env.XDG_RUNTIME_DIR, 'containers', 'auth.json') })
+  else if (process.platform === 'linux' && process.getuid) {
+    files.push({ path: join('/run/containers', String(process.getuid()), 'auth.json') })
+  }
+  files.push({ path: join(env.XDG_CONFIG_HOME || join(home, '.config'), 'containers', 'auth.json') })
+  files.push({ path: join(env.DOCKER_CONFIG ?? join(home, '.docker'), 'config.json') })
+  files.push({ path: join(home, '.dockercfg'), legacy: true })
   return files
 }
 
@@ -118,18 +133,20 @@ export const runCredentialHelper: HelperRunner = (helper, serverUrl) =>
     child.stdin?.end(serverUrl)
   })
 
-async function readConfig(file: string): Promise<DockerConfigFile | undefined> {
+async function readConfig({ path: file, legacy }: AuthFile): Promise<DockerConfigFile | undefined> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
     throw new UsageError(`cannot read registry auth file ${file}: ${(error as Error).message}`, {
       code: 'invalid-auth-file',
     })
   }
   try {
-    return JSON.parse(text) as DockerConfigFile
+    const parsed = JSON.parse(text) as DockerConfigFile
+    return legacy ? { auths: parsed as Record<string, AuthEntry> } : parsed
   } catch (error) {
     throw new UsageError(`${file}: not valid JSON: ${(error as Error).message}`, {
       code: 'invalid-auth-file',
@@ -163,7 +180,7 @@ export class CredentialStore {
       const out: { file: string; config: DockerConfigFile }[] = []
       for (const file of authFileCandidates(this.options)) {
         const config = await readConfig(file)
-        if (config) out.push({ file, config })
+        if (config) out.push({ file: file.path, config })
       }
       return out
     })()

@@ -88,6 +88,39 @@ describe('docker config credentials', () => {
     })
   })
 
+  test('auth files are searched in containers-auth.json(5) order: podman runtime, ~/.config, docker, ~/.dockercfg', async () => {
+    await withTempDir(async (dir) => {
+      const auth = (user: string) => ({ auth: Buffer.from(`${user}:pw`).toString('base64') })
+      const write = async (path: string, body: unknown) => {
+        await mkdir(join(path, '..'), { recursive: true })
+        await writeFile(path, JSON.stringify(body))
+      }
+      const home = join(dir, 'home')
+      const runtime = join(dir, 'run')
+      // Every file knows all.example; each also knows one registry the files before it do not.
+      await write(join(runtime, 'containers', 'auth.json'), { auths: { 'all.example': auth('runtime') } })
+      await write(join(home, '.config', 'containers', 'auth.json'), {
+        auths: { 'all.example': auth('config'), 'config.example': auth('config') },
+      })
+      await write(join(home, '.docker', 'config.json'), {
+        auths: { 'all.example': auth('docker'), 'config.example': auth('docker'), 'docker.example': auth('docker') },
+      })
+      await write(join(home, '.dockercfg'), { 'all.example': auth('legacy'), 'legacy.example': auth('legacy') })
+      const store = new CredentialStore({ env: { HOME: home, XDG_RUNTIME_DIR: runtime } })
+      expect(await store.get('all.example')).toMatchObject({ username: 'runtime' })
+      expect(await store.get('config.example')).toMatchObject({ username: 'config' })
+      expect(await store.get('docker.example')).toMatchObject({ username: 'docker' })
+      expect(await store.get('legacy.example')).toMatchObject({ username: 'legacy' })
+      // XDG_CONFIG_HOME moves the second file; DOCKER_CONFIG moves docker's.
+      await write(join(dir, 'xdg', 'containers', 'auth.json'), { auths: { 'docker.example': auth('xdg') } })
+      const moved = new CredentialStore({
+        env: { HOME: home, XDG_CONFIG_HOME: join(dir, 'xdg'), DOCKER_CONFIG: join(dir, 'nowhere') },
+      })
+      expect(await moved.get('docker.example')).toMatchObject({ username: 'xdg' })
+      expect(await moved.get('config.example')).toBeUndefined()
+    })
+  })
+
   test('REGISTRY_AUTH_FILE wins over DOCKER_CONFIG; a broken file is named in the error', async () => {
     await withTempDir(async (dir) => {
       const podman = join(dir, 'auth.json')
