@@ -126,6 +126,10 @@ ${EXIT_CODES_HELP}`
       default: 15,
       min: 1,
     }),
+    'quay-token': Flags.string({
+      description: 'Quay OAuth token to clear the expiry a moved tag inherits from quay.expires-after',
+      env: 'QUAY_TOKEN',
+    }),
     'body-limit': Flags.integer({ description: 'largest webhook body in bytes', default: 1024 * 1024, min: 1024 }),
     ...notifyFlags({
       notify:
@@ -164,7 +168,8 @@ ${EXIT_CODES_HELP}`
       secret,
       bodyLimit: flags['body-limit'],
       plan,
-      createExecutor: createRegistryExecutor,
+      createExecutor: (observer) =>
+        createRegistryExecutor(observer, flags['quay-token'] ? { quay: { token: flags['quay-token'] } } : {}),
       worker: { perRegistryConcurrency: flags.concurrency, maxAttempts: flags['max-attempts'] },
       shutdownTimeoutMs: flags['shutdown-timeout'] * 1000,
       ...(notify ? { notify } : {}),

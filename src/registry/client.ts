@@ -193,6 +193,7 @@ export class RegistryClient {
         `${repo.registry}/${repo.path}:${reference}: registry stored ${stored} for a manifest whose digest is ${digest}`,
         {
           code: 'registry-digest-mismatch',
+          retryable: false,
           hint: 'The registry rewrote the manifest (an old registry converting media types?); the tag now points at a different digest.',
         },
       )

@@ -9,6 +9,7 @@
  */
 import { RegistryClient, type RegistryClientOptions } from './client.js'
 
+export { type BackoffPolicy, backoffMs } from './backoff.js'
 export {
   blobDescriptors,
   childDescriptors,
@@ -31,9 +32,10 @@ export {
   writeCopy,
 } from './copy.js'
 export { CredentialStore, type Credentials, normaliseAuthKey } from './credentials.js'
-export { RegistryError, type RegistryErrorCode } from './errors.js'
+export { printable, RegistryError, type RegistryErrorCode, scrubCredentials } from './errors.js'
 export * from './media-types.js'
-export { backoffMs, parseChallenge, type RequestEvent, retryAfterMs } from './transport.js'
+export type { QuayOptions } from './quay.js'
+export { parseChallenge, type RequestEvent, retryAfterMs } from './transport.js'
 
 /** A client with its own keep-alive pool and token cache; call close() when done so the process can exit. */
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {

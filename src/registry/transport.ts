@@ -7,6 +7,7 @@
  * whole-index copies together; the protocol parts are thin.
  */
 import type { Readable } from 'node:stream'
+import { type BackoffPolicy, backoffMs } from './backoff.js'
 import { CredentialStore, type Credentials } from './credentials.js'
 import { describeRegistryBody, RegistryError } from './errors.js'
 
@@ -122,11 +123,6 @@ export function retryAfterMs(value: string | string[] | undefined, now = Date.no
   return Math.max(0, date - now)
 }
 
-/** Exponential backoff with full jitter: uniform in [0, base·2^attempt], capped. */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
-  return Math.min(maxMs, Math.round(random() * baseMs * 2 ** attempt))
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
@@ -202,6 +198,12 @@ export class Transport {
     return `${plain ? 'http' : 'https'}://${host}`
   }
 
+  /** Quick in-process retries: short waits, and a Retry-After is honoured up to the same bound. */
+  private backoffPolicy(): BackoffPolicy {
+    const maxMs = this.options.maxRetryDelayMs ?? 30_000
+    return { baseMs: this.options.retryBaseMs ?? 200, maxMs, maxRetryAfterMs: maxMs }
+  }
+
   private queue(registry: string, PQueue: PQueueClass) {
     let queue = this.queues.get(registry)
     if (!queue) {
@@ -221,8 +223,7 @@ export class Transport {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.origin(registry)}${pathOrUrl}`
     const path = url.replace(/^https?:\/\/[^/]+/, '').replace(/\?.*$/, '')
     const retries = this.options.retries ?? 5
-    const baseMs = this.options.retryBaseMs ?? 200
-    const maxMs = this.options.maxRetryDelayMs ?? 30_000
+    const policy = this.backoffPolicy()
     let authRetries = 0
     for (let attempt = 0; ; attempt++) {
       // While the first request to a registry learns its auth scheme, others wait instead of all collecting 401s.
@@ -276,13 +277,14 @@ export class Transport {
             durationMs: performance.now() - started,
           })
           if (RETRY_ERROR_CODES.has(code) && attempt < retries && !options.once) {
-            const wait = backoffMs(attempt, baseMs, maxMs)
+            const wait = backoffMs(attempt + 1, policy)
             this.options.onWarning?.(`${method} ${registry}${path}: ${code}; retrying in ${wait} ms`)
             await sleep(wait)
             continue
           }
           throw new RegistryError(`${method} ${registry}${path}: ${(error as Error).message}`, {
             code: 'registry-unavailable',
+            retryable: true,
             hint: `Check that ${registry} is reachable (and its TLS certificate trusted: NODE_EXTRA_CA_CERTS).`,
             cause: error,
           })
@@ -312,7 +314,7 @@ export class Transport {
 
         if (RETRY_STATUSES.has(res.status) && attempt < retries && !options.once) {
           const after = retryAfterMs(res.headers['retry-after'])
-          const wait = Math.min(maxMs, after ?? backoffMs(attempt, baseMs, maxMs))
+          const wait = backoffMs(attempt + 1, policy, after)
           await res.body.dump()
           this.options.onWarning?.(
             `${method} ${registry}${path}: HTTP ${res.status}; retry ${attempt + 1}/${retries} in ${wait} ms${after === undefined ? '' : ' (Retry-After)'}`,
@@ -321,7 +323,7 @@ export class Transport {
           continue
         }
         const text = await res.body.text().catch(() => '')
-        throw this.errorFor(registry, method, path, res.status, text)
+        throw this.errorFor(registry, method, path, res.status, text, retryAfterMs(res.headers['retry-after']))
       } finally {
         if (discovering) {
           if (!this.isKnown(registry)) this.auth.delete(registry)
@@ -351,7 +353,14 @@ export class Transport {
     return false
   }
 
-  private errorFor(registry: string, method: string, path: string, status: number, body: string): RegistryError {
+  private errorFor(
+    registry: string,
+    method: string,
+    path: string,
+    status: number,
+    body: string,
+    retryAfter: number | undefined,
+  ): RegistryError {
     const detail = describeRegistryBody(body)
     const what = `${method} ${registry}${path}: HTTP ${status}${detail ? ` (${detail})` : ''}`
     if (status === 401) {
@@ -373,10 +382,13 @@ export class Transport {
       return new RegistryError(`${what}, still failing after retries`, {
         status,
         code: 'registry-unavailable',
+        retryable: true,
+        retryAfterMs: retryAfter,
         hint: 'The registry is overloaded or down; run the same command again later: finished work is skipped.',
       })
     }
-    return new RegistryError(what, { status })
+    // Other 4xx answers are about the request itself; a 5xx may pass.
+    return new RegistryError(what, { status, retryable: status >= 500, retryAfterMs: retryAfter })
   }
 
   private async authorization(registry: string, access: Access[]): Promise<string | undefined> {
@@ -471,7 +483,7 @@ export class Transport {
       } catch (error) {
         const code = (error as { code?: string }).code ?? ''
         if (RETRY_ERROR_CODES.has(code) && attempt < retries) {
-          await sleep(backoffMs(attempt, this.options.retryBaseMs ?? 200, this.options.maxRetryDelayMs ?? 30_000))
+          await sleep(backoffMs(attempt + 1, this.backoffPolicy()))
           continue
         }
         throw new RegistryError(`token request to ${realm.origin}${realm.pathname} for ${registry} failed: ${code}`, {
@@ -482,7 +494,7 @@ export class Transport {
       if (RETRY_STATUSES.has(res.statusCode) && attempt < retries) {
         const wait = retryAfterMs(res.headers['retry-after'])
         await res.body.dump()
-        await sleep(wait ?? backoffMs(attempt, this.options.retryBaseMs ?? 200, this.options.maxRetryDelayMs ?? 30_000))
+        await sleep(backoffMs(attempt + 1, this.backoffPolicy(), wait))
         continue
       }
       break

@@ -1,8 +1,12 @@
 /**
- * Executes planned retags against registries. Reusable outside the CLI (a `releaser` daemon): give it the retags,
- * a RegistryClient and callbacks. Retags into one repository run in order (Debian's registry corrupts data under
- * concurrent writes to one repository); repositories run in parallel, bounded here and per registry in the client.
- * Every retag gets an outcome; one failure never stops the others, and a re-run skips what is in place.
+ * The one retag engine: `konflux-gitops release` and the releaser daemon both move tags through it.
+ *
+ * - Lanes: writes into one repository run one after another (Debian's registry corrupts data under concurrent
+ *   writes to one repository); repositories run in parallel, bounded by the caller and per registry in the client.
+ *   A retag the caller gave up on (timed out) keeps its lane until it really ends, so a late PUT can never land
+ *   after the next write to the same repository.
+ * - Quay: a moved tag's inherited expiry (`quay.expires-after`) is cleared, or warned about without a token.
+ * - Errors: every retag gets an outcome; a failure carries the registry's `retryable` and `retryAfterMs`.
  */
 import type { ManifestData, RegistryClient } from '../registry/client.js'
 import { type CopyRead, readForCopy, writeCopy } from '../registry/copy.js'
@@ -10,6 +14,18 @@ import { handleQuayExpiry, isQuay, type QuayOptions } from '../registry/quay.js'
 import type { PlannedRetag } from './plan.js'
 
 export type RetagStatus = 'moved' | 'unchanged' | 'would-move' | 'failed'
+
+export interface RetagError {
+  code: string
+  message: string
+  hint: string | undefined
+  /** Trying again later can succeed (a 503, a reset); false for a 401/403/404 or a refused move. */
+  retryable: boolean
+  /** The registry's Retry-After, when it sent one. */
+  retryAfterMs: number | undefined
+  /** The HTTP status of the answer that failed, when there was one. */
+  status: number | undefined
+}
 
 export interface RetagOutcome {
   retag: PlannedRetag
@@ -19,47 +35,99 @@ export interface RetagOutcome {
   /** Signatures, attestations and referrers copied along with a promotion. */
   followed: string[]
   warnings: string[]
-  error: { code: string; message: string; hint: string | undefined } | undefined
+  error: RetagError | undefined
 }
 
-export interface ExecuteOptions {
+export interface EngineOptions {
+  followArtifacts?: boolean
+  quay?: QuayOptions
+}
+
+export interface ExecuteOptions extends EngineOptions {
   /** Only HEAD: report what would move. */
   dryRun?: boolean
   /** Target repositories worked on at once (default 16). */
   concurrency?: number
-  followArtifacts?: boolean
-  quay?: QuayOptions
   onOutcome?: (outcome: RetagOutcome) => void
 }
 
-function errorOf(error: unknown): NonNullable<RetagOutcome['error']> {
-  const e = error as { code?: unknown; message?: string; hint?: string }
+function errorOf(error: unknown): RetagError {
+  const e = error as { code?: unknown; message?: string; hint?: string; retryable?: unknown }
+  const { retryAfterMs, status } = error as { retryAfterMs?: unknown; status?: unknown }
   return {
     code: typeof e.code === 'string' ? e.code : 'failed',
     message: e.message ?? String(error),
     hint: e.hint,
+    // Not a registry answer (a bug, a dropped connection below the client): worth another try.
+    retryable: typeof e.retryable === 'boolean' ? e.retryable : true,
+    retryAfterMs: typeof retryAfterMs === 'number' ? retryAfterMs : undefined,
+    status: typeof status === 'number' ? status : undefined,
   }
 }
 
-async function runOne(
-  client: RegistryClient,
-  retag: PlannedRetag,
-  options: ExecuteOptions,
-  cache: Map<string, Promise<ManifestData>>,
-  prefetched: Promise<CopyRead> | undefined,
-): Promise<RetagOutcome> {
-  const base = { retag, followed: [] as string[], warnings: [] as string[], error: undefined }
-  const copyOptions = {
-    manifestCache: cache,
-    ...(options.followArtifacts === undefined ? {} : { followArtifacts: options.followArtifacts }),
+function laneOf(retag: PlannedRetag): string {
+  return `${retag.target.registry}/${retag.target.path}`
+}
+
+export class RetagEngine {
+  private readonly lanes = new Map<string, Promise<unknown>>()
+  /** Shared across retags so a digest released under several tags is read once. */
+  private readonly manifestCache = new Map<string, Promise<ManifestData>>()
+
+  constructor(
+    readonly client: RegistryClient,
+    private readonly options: EngineOptions = {},
+  ) {}
+
+  private copyOptions() {
+    return {
+      manifestCache: this.manifestCache,
+      ...(this.options.followArtifacts === undefined ? {} : { followArtifacts: this.options.followArtifacts }),
+    }
   }
-  try {
-    if (options.dryRun) {
-      const current = await client.headManifest(retag.target, retag.tag)
+
+  /** Run `work` after everything queued earlier in `key`'s lane has ended (failed or not). */
+  private inLane<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.lanes.get(key) ?? Promise.resolve()
+    const run = previous.then(work)
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.lanes.set(key, tail)
+    void tail.then(() => {
+      if (this.lanes.get(key) === tail) this.lanes.delete(key)
+    })
+    return run
+  }
+
+  /**
+   * The read half of a retag, started ahead (outside the lane) while the previous write to the repository runs.
+   * Only for a different tag than the write in progress: the same tag must see that write's result.
+   */
+  readAhead(retag: PlannedRetag): Promise<CopyRead> {
+    const pending = readForCopy(this.client, retag.source, retag.target, retag.tag, this.copyOptions())
+    pending.catch(() => {}) // reported by retag() when awaited
+    return pending
+  }
+
+  /** Move one tag (in its repository's lane). Never throws: the outcome says what happened. */
+  retag(
+    retag: PlannedRetag,
+    options: { dryRun?: boolean; prefetched?: Promise<CopyRead> } = {},
+  ): Promise<RetagOutcome> {
+    if (options.dryRun) return this.dryRun(retag)
+    return this.inLane(laneOf(retag), () => this.write(retag, options.prefetched))
+  }
+
+  private async dryRun(retag: PlannedRetag): Promise<RetagOutcome> {
+    const base = { retag, followed: [] as string[], warnings: [] as string[], error: undefined }
+    try {
+      const current = await this.client.headManifest(retag.target, retag.tag)
       if (current?.digest === retag.source.digest) {
         return { ...base, status: 'unchanged', mediaType: current.mediaType, previousDigest: current.digest }
       }
-      const source = await client.headManifest(retag.source, retag.source.digest)
+      const source = await this.client.headManifest(retag.source, retag.source.digest)
       if (!source) {
         return {
           ...base,
@@ -70,32 +138,50 @@ async function runOne(
             code: 'registry-not-found',
             message: `${retag.source.registry}/${retag.source.path}@${retag.source.digest} not found`,
             hint: 'The Snapshot refers to an image that is not in the registry (garbage-collected?).',
+            retryable: false,
+            retryAfterMs: undefined,
+            status: 404,
           },
         }
       }
       return { ...base, status: 'would-move', mediaType: source.mediaType, previousDigest: current?.digest }
+    } catch (error) {
+      return { ...base, status: 'failed', mediaType: undefined, previousDigest: undefined, error: errorOf(error) }
     }
-    const read = await (prefetched ?? readForCopy(client, retag.source, retag.target, retag.tag, copyOptions))
-    const outcome = await writeCopy(client, read, copyOptions)
-    const warnings: string[] = []
-    if (outcome.status === 'moved' && isQuay(retag.target.registry, options.quay)) {
-      try {
-        const quay = await handleQuayExpiry(client, retag.target, retag.tag, retag.source.digest, options.quay)
-        if (quay.warning) warnings.push(quay.warning)
-      } catch (error) {
-        warnings.push((error as Error).message)
+  }
+
+  private async write(retag: PlannedRetag, prefetched: Promise<CopyRead> | undefined): Promise<RetagOutcome> {
+    const base = { retag, followed: [] as string[], warnings: [] as string[], error: undefined }
+    try {
+      const read = await (prefetched ??
+        readForCopy(this.client, retag.source, retag.target, retag.tag, this.copyOptions()))
+      const outcome = await writeCopy(this.client, read, this.copyOptions())
+      const warnings: string[] = []
+      if (outcome.status === 'moved' && isQuay(retag.target.registry, this.options.quay)) {
+        try {
+          const quay = await handleQuayExpiry(
+            this.client,
+            retag.target,
+            retag.tag,
+            retag.source.digest,
+            this.options.quay,
+          )
+          if (quay.warning) warnings.push(quay.warning)
+        } catch (error) {
+          warnings.push((error as Error).message)
+        }
       }
+      return {
+        ...base,
+        status: outcome.status,
+        mediaType: outcome.mediaType,
+        previousDigest: outcome.previousDigest,
+        followed: outcome.followed,
+        warnings,
+      }
+    } catch (error) {
+      return { ...base, status: 'failed', mediaType: undefined, previousDigest: undefined, error: errorOf(error) }
     }
-    return {
-      ...base,
-      status: outcome.status,
-      mediaType: outcome.mediaType,
-      previousDigest: outcome.previousDigest,
-      followed: outcome.followed,
-      warnings,
-    }
-  } catch (error) {
-    return { ...base, status: 'failed', mediaType: undefined, previousDigest: undefined, error: errorOf(error) }
   }
 }
 
@@ -105,38 +191,35 @@ export async function executeRetags(
   client: RegistryClient,
   options: ExecuteOptions = {},
 ): Promise<RetagOutcome[]> {
+  const engine = new RetagEngine(client, options)
   const groups = new Map<string, number[]>()
   retags.forEach((retag, index) => {
-    const key = `${retag.target.registry}/${retag.target.path}`
+    const key = laneOf(retag)
     const list = groups.get(key) ?? []
     list.push(index)
     groups.set(key, list)
   })
   const outcomes: RetagOutcome[] = new Array(retags.length)
-  const cache = new Map<string, Promise<ManifestData>>()
   const queue = [...groups.values()]
   const workers = Math.max(1, Math.min(options.concurrency ?? 16, queue.length))
-  // A fixed pool of workers pulling whole repositories keeps writes to one repository sequential. Within a
-  // repository the reads of the next retag (HEAD tag, GET manifest) overlap the writes of the current one.
-  const read = (retag: PlannedRetag) => {
-    const pending = readForCopy(client, retag.source, retag.target, retag.tag, {
-      manifestCache: cache,
-      ...(options.followArtifacts === undefined ? {} : { followArtifacts: options.followArtifacts }),
-    })
-    pending.catch(() => {}) // reported by runOne when awaited
-    return pending
-  }
+  // A fixed pool of workers pulling whole repositories bounds the parallelism; within a repository the reads of
+  // the next retag (HEAD tag, GET manifest) overlap the writes of the current one.
   await Promise.all(
     Array.from({ length: workers }, async () => {
       for (let group = queue.shift(); group; group = queue.shift()) {
-        let next = options.dryRun ? undefined : read(retags[group[0]!]!)
+        let next = options.dryRun ? undefined : engine.readAhead(retags[group[0]!]!)
         for (let k = 0; k < group.length; k++) {
           const index = group[k]!
           const current = next
           const following = k + 1 < group.length ? retags[group[k + 1]!]! : undefined
-          // The same tag again must see this write's result: no read-ahead then.
-          next = !options.dryRun && following && following.tag !== retags[index]!.tag ? read(following) : undefined
-          const outcome = await runOne(client, retags[index]!, options, cache, current)
+          next =
+            !options.dryRun && following && following.tag !== retags[index]!.tag
+              ? engine.readAhead(following)
+              : undefined
+          const outcome = await engine.retag(retags[index]!, {
+            ...(options.dryRun ? { dryRun: true } : {}),
+            ...(current ? { prefetched: current } : {}),
+          })
           outcomes[index] = outcome
           options.onOutcome?.(outcome)
         }

@@ -1,4 +1,12 @@
-export { type ExecuteOptions, executeRetags, type RetagOutcome, type RetagStatus } from './engine.js'
+export {
+  type EngineOptions,
+  type ExecuteOptions,
+  executeRetags,
+  RetagEngine,
+  type RetagError,
+  type RetagOutcome,
+  type RetagStatus,
+} from './engine.js'
 export { type Mapping, parseMapping } from './mapping.js'
 export {
   checkTagFlags,

@@ -79,7 +79,9 @@ function toItem(outcome: RetagOutcome): ReleaseResultItem {
     previousDigest: outcome.previousDigest ?? null,
     followed: outcome.followed,
     warnings: outcome.warnings,
-    error: outcome.error ? { ...outcome.error, hint: outcome.error.hint ?? null } : null,
+    error: outcome.error
+      ? { code: outcome.error.code, message: outcome.error.message, hint: outcome.error.hint ?? null }
+      : null,
   }
 }
 

@@ -138,6 +138,7 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
           { ...fields, action: event.outcome.action, from: event.outcome.fromDigest, ms: Math.round(event.durationMs) },
           event.outcome.action === 'moved' ? 'tag moved' : 'tag already there',
         )
+        for (const warning of event.outcome.warnings ?? []) logger.warn({ ...fields, warning }, 'retag warning')
         break
       case 'superseded':
         metrics.retags.inc({ result: 'superseded' })
@@ -267,7 +268,18 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
       await drain?.stop(Math.min(config.shutdownTimeoutMs, 5000))
       server.closeAllConnections()
       await closed
-      await executor.close?.()
+      // A stalled registry connection must not hold the exit past --shutdown-timeout: when retags were parked (or
+      // closing does not finish soon), every connection is dropped.
+      if (parked > 0) await executor.destroy?.()
+      else {
+        let timer: NodeJS.Timeout | undefined
+        const closing = Promise.resolve(executor.close?.()).then(() => 'closed' as const)
+        const late = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), 2000)
+        })
+        if ((await Promise.race([closing, late])) === 'late') await executor.destroy?.()
+        clearTimeout(timer)
+      }
       const counts = {
         ...journal.counts(),
         ...(config.notify ? { notifications: journal.notificationCounts() } : {}),

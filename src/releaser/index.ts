@@ -10,7 +10,7 @@ export {
   type RetagState,
 } from './journal.js'
 export type { KubeSourceOptions } from './kube-source.js'
-export { type RetryResult, releaseHistory, retryReleases, sameRepositoryPlanner } from './service.js'
+export { type RetryResult, releaseHistory, retryReleases } from './service.js'
 export { signatureMatches, signBody } from './webhook.js'
 
 /** The daemon pulls in pino, prom-client and the registry client: loaded only when it starts. */

@@ -1,7 +1,7 @@
 import PQueue from 'p-queue'
+import { backoffMs } from '../registry/index.js'
 import { ClaimPump } from './claim-pump.js'
 import type { Journal, NotificationPlanner, NotificationRecord } from './journal.js'
-import { backoffMs } from './worker.js'
 
 /** What the daemon needs to notify updaters: the planner the journal runs, and the sender the drain calls. */
 export interface ReleaserNotify {
@@ -104,7 +104,7 @@ export class NotificationDrain {
       const e = error as { message?: string; hint?: string }
       const message = `${e.message ?? String(error)}${e.hint ? ` (${e.hint})` : ''}`
       if (attempt < this.options.maxAttempts && !this.stopping) {
-        const delayMs = backoffMs(attempt, this.options)
+        const delayMs = backoffMs(attempt, { baseMs: this.options.baseBackoffMs, maxMs: this.options.maxBackoffMs })
         this.journal.notificationFailed(notification, message, Date.now() + delayMs)
         this.onEvent({ kind: 'retry', notification, error: message, attempt, delayMs })
       } else if (attempt < this.options.maxAttempts) {

@@ -1,27 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { UsageError, UserError } from '../cli/errors.js'
-import { repository } from '../image-ref/index.js'
-import type { Snapshot } from '../snapshot/index.js'
-import { type HistoryEntry, JOURNAL_FILE, Journal, type PlannedRetag, type ReleaseRecord } from './journal.js'
-
-/** Without a mapping: each component's own repository, the given tags (default `released`). */
-export function sameRepositoryPlanner(tags: readonly string[]): (snapshot: Snapshot) => PlannedRetag[] {
-  return (snapshot) =>
-    snapshot.components.flatMap((component) => {
-      const digest = component.image.digest
-      if (digest === undefined) throw new UsageError(`component ${component.name} has no digest`)
-      const repo = repository(component.image)
-      return tags.map((tag) => ({
-        component: component.name,
-        source: `${repo}@${digest}`,
-        registry: component.image.registry,
-        repository: repo,
-        tag,
-        digest,
-      }))
-    })
-}
+import { UserError } from '../cli/errors.js'
+import { type HistoryEntry, JOURNAL_FILE, Journal, type ReleaseRecord } from './journal.js'
 
 /** The history and retry commands work on the daemon's journal; refuse to create an empty one by mistake. */
 function openExisting(stateDir: string): Journal {

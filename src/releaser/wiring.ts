@@ -62,63 +62,55 @@ export function planSnapshot(
   }))
 }
 
-/** Registry answers that waiting will not change: the retag fails at once and waits for `releaser retry`. */
-const PERMANENT_CODES = new Set(['registry-unauthorized', 'registry-denied', 'registry-not-found'])
-
 /**
- * The real registry engine shared with `konflux-gitops release` (src/registry copyToTag: HEAD the tag, skip when
- * in place, GET verified bytes, PUT). The transport retries a few times itself; what still fails comes back to
- * the worker, which retries with its own longer backoff from the journal.
+ * The retag engine shared with `konflux-gitops release` (src/release RetagEngine: one lane per repository, HEAD the
+ * tag and skip when in place, GET verified bytes, PUT, clear Quay's inherited expiry). The transport retries a few
+ * times itself; what still fails comes back to the worker with the registry's `retryable` and `retryAfterMs`, and
+ * the worker retries with its own longer backoff from the journal.
  */
-export async function createRegistryExecutor(observer: RegistryObserver): Promise<RetagExecutor> {
-  const { copyToTag, createRegistryClient, RegistryError } = await import('../registry/index.js')
+export async function createRegistryExecutor(
+  observer: RegistryObserver,
+  options: { quay?: import('../registry/index.js').QuayOptions } = {},
+): Promise<RetagExecutor> {
+  const [{ createRegistryClient }, { RetagEngine }] = await Promise.all([
+    import('../registry/index.js'),
+    import('../release/index.js'),
+  ])
   const client = createRegistryClient({
     retries: 3,
     onRequest: (event) => observer.onResponse(event.registry, event.status === 0 ? 'error' : event.status),
   })
-  /**
-   * The registry work still running per tag. An abandoned attempt (stalled, timed out) may still PUT later: the next
-   * attempt on the same tag waits for it, so a late PUT of an older digest can never land after a newer one.
-   */
-  const running = new Map<string, Promise<unknown>>()
+  const engine = new RetagEngine(client, options.quay ? { quay: options.quay } : {})
   return {
     async retag(request, signal) {
       const source = parseImageRef(request.source)
       const target = parseImageRef(request.repository)
-      const key = `${request.repository}:${request.tag}`
       const aborted = new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason)
         signal.addEventListener('abort', () => reject(signal.reason), { once: true })
       })
-      const previous = running.get(key)
-      const work = (previous ?? Promise.resolve())
-        .catch(() => {})
-        .then(() =>
-          copyToTag(
-            client,
-            { registry: source.registry, path: source.path, digest: request.digest },
-            { registry: target.registry, path: target.path },
-            request.tag,
-          ),
-        )
-      running.set(key, work)
-      void work
-        .catch(() => {})
-        .finally(() => {
-          if (running.get(key) === work) running.delete(key)
+      // An abandoned attempt (stalled, timed out) keeps its repository's lane in the engine until it really ends:
+      // the next attempt waits for it, so a late PUT of an older digest can never land after a newer one.
+      const work = engine.retag({
+        component: request.component ?? '',
+        source: { registry: source.registry, path: source.path, digest: request.digest },
+        target: { registry: target.registry, path: target.path },
+        tag: request.tag,
+      })
+      const outcome = await Promise.race([work, aborted])
+      if (outcome.status === 'failed' || outcome.error) {
+        const error = outcome.error!
+        throw new RetagFailure(error.message, {
+          retryable: error.retryable,
+          ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+          ...(error.status === undefined ? {} : { status: error.status }),
+          code: error.code,
         })
-      try {
-        const outcome = await Promise.race([work, aborted])
-        return { action: outcome.status === 'moved' ? 'moved' : 'already', fromDigest: outcome.previousDigest ?? null }
-      } catch (error) {
-        if (signal.aborted) throw error
-        if (error instanceof RegistryError) {
-          throw new RetagFailure(error.message, {
-            retryable: !PERMANENT_CODES.has(error.registryCode),
-            ...(error.status === undefined ? {} : { status: error.status }),
-            cause: error,
-          })
-        }
-        throw new RetagFailure((error as Error).message, { retryable: true, cause: error })
+      }
+      return {
+        action: outcome.status === 'moved' ? 'moved' : 'already',
+        fromDigest: outcome.previousDigest ?? null,
+        warnings: outcome.warnings,
       }
     },
     async reachable(registry, signal) {
@@ -135,6 +127,7 @@ export async function createRegistryExecutor(observer: RegistryObserver): Promis
       return Promise.race([probe.catch(() => false), timeout])
     },
     close: () => client.close(),
+    destroy: () => client.transport.destroy(),
   }
 }
 

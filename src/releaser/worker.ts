@@ -1,4 +1,5 @@
 import PQueue from 'p-queue'
+import { backoffMs } from '../registry/index.js'
 import { ClaimPump } from './claim-pump.js'
 import { type RetagExecutor, RetagFailure, type RetagOutcome } from './executor.js'
 import type { Journal, RetagRecord } from './journal.js'
@@ -31,18 +32,6 @@ export type WorkerEvent =
   | { kind: 'superseded'; retag: RetagRecord; by: string }
   | { kind: 'retry'; retag: RetagRecord; error: string; status: number | undefined; delayMs: number; attempt: number }
   | { kind: 'failed'; retag: RetagRecord; error: string; status: number | undefined; attempt: number }
-
-/** Backoff before attempt `attempt + 1`: exponential with full jitter, never shorter than Retry-After. */
-export function backoffMs(
-  attempt: number,
-  options: Pick<WorkerOptions, 'baseBackoffMs' | 'maxBackoffMs'>,
-  retryAfterMs?: number,
-  random = Math.random,
-): number {
-  const ceiling = Math.min(options.maxBackoffMs, options.baseBackoffMs * 2 ** Math.max(0, attempt - 1))
-  const jittered = Math.round(ceiling / 2 + random() * (ceiling / 2))
-  return Math.max(jittered, Math.min(retryAfterMs ?? 0, 5 * 60_000))
-}
 
 /**
  * Drains the journal's pending retags into one p-queue per registry. One retag per tag at a time (so the
@@ -148,7 +137,11 @@ export class Worker {
       const failure =
         reason instanceof RetagFailure ? reason : new RetagFailure((reason as Error).message, { retryable: true })
       if (failure.retryable && attempt < this.options.maxAttempts) {
-        const delayMs = backoffMs(attempt, this.options, failure.retryAfterMs)
+        const delayMs = backoffMs(
+          attempt,
+          { baseMs: this.options.baseBackoffMs, maxMs: this.options.maxBackoffMs },
+          failure.retryAfterMs,
+        )
         this.journal.attemptFailed(retag, failure.message, Date.now() + delayMs, durationMs)
         this.onEvent({ kind: 'retry', retag, error: failure.message, status: failure.status, delayMs, attempt })
       } else {

@@ -20,12 +20,13 @@ describe('HTTP details', () => {
     expect(retryAfterMs('3')).toBe(3000)
     expect(retryAfterMs(new Date(10_000).toUTCString(), 4_000)).toBe(6_000)
     expect(retryAfterMs('soon')).toBeUndefined()
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const wait = backoffMs(attempt, 200, 5000)
-      expect(wait).toBeGreaterThanOrEqual(0)
+    for (let attempt = 1; attempt < 20; attempt++) {
+      const wait = backoffMs(attempt, { baseMs: 200, maxMs: 5000 })
+      expect(wait).toBeGreaterThanOrEqual(Math.min(5000, 200 * 2 ** (attempt - 1)) / 2)
       expect(wait).toBeLessThanOrEqual(5000)
     }
-    expect(backoffMs(3, 200, 60_000, () => 1)).toBe(1600)
+    expect(backoffMs(4, { baseMs: 200, maxMs: 60_000 }, undefined, () => 1)).toBe(1600)
+    expect(backoffMs(1, { baseMs: 200, maxMs: 5000, maxRetryAfterMs: 5000 }, 60_000)).toBe(5000)
   })
 })
 

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { backoffMs } from '../../src/registry/index.js'
 import { isNewer, Journal, RetagFailure } from '../../src/releaser/index.js'
-import { backoffMs, Worker } from '../../src/releaser/worker.js'
+import { Worker } from '../../src/releaser/worker.js'
 import { withTempDir } from '../helpers/cli.js'
 import { MemoryExecutor, unavailable } from './memory-executor.js'
 
@@ -240,7 +241,7 @@ describe('releaser journal and worker', () => {
         fc.option(fc.integer({ min: 0, max: 600_000 }), { nil: undefined }),
         fc.double({ min: 0, max: 0.999, noNaN: true }),
         (attempt, retryAfter, random) => {
-          const options = { baseBackoffMs: 250, maxBackoffMs: 30_000 }
+          const options = { baseMs: 250, maxMs: 30_000 }
           const delay = backoffMs(attempt, options, retryAfter, () => random)
           const ceiling = Math.min(30_000, 250 * 2 ** (attempt - 1))
           expect(delay).toBeGreaterThanOrEqual(Math.min(retryAfter ?? 0, 300_000))

@@ -5,7 +5,8 @@ import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { createLogger } from '../../src/releaser/daemon.js'
-import { type ReleaserHandle, sameRepositoryPlanner, signBody, startReleaser } from '../../src/releaser/index.js'
+import { type ReleaserHandle, signBody, startReleaser } from '../../src/releaser/index.js'
+import { loadPlanner } from '../../src/releaser/wiring.js'
 import { ROOT } from '../helpers/cli.js'
 import { MemoryExecutor } from './memory-executor.js'
 
@@ -42,7 +43,8 @@ describe('releaser webhook', () => {
       port: 0,
       secret: Buffer.from(SECRET),
       bodyLimit: 64 * 1024,
-      plan: sameRepositoryPlanner(['released']),
+      // The planner the daemon runs in production (`releaser` without --mapping).
+      plan: await loadPlanner({ mappingFile: undefined, tags: [] }),
       createExecutor: async () => registry,
       worker: { pollMs: 20 },
       shutdownTimeoutMs: 1000,

@@ -6,7 +6,7 @@ import { runSoak } from './soak-driver.js'
  * 2 % reset connections and slow answers; the daemon is SIGKILLed and restarted every few seconds.
  */
 describe('releaser soak under registry faults and kill -9', () => {
-  it('completes every accepted event, ends each tag at the newest Snapshot, never moves one back', async () => {
+  it('completes every accepted event, ends each of three tags per repository at the newest Snapshot, never moves one back', async () => {
     const report = await runSoak({
       components: 24,
       buildsPerComponent: 6,
@@ -15,6 +15,7 @@ describe('releaser soak under registry faults and kill -9', () => {
       killEveryMs: [1500, 3500],
       faults: { unavailable: 0.1, tooManyRequests: 0.05, retryAfterSeconds: 1, reset: 0.02, slowMs: [0, 20] },
       senders: 16,
+      tags: ['released', 'stable', 'latest'],
       seed: Number(process.env.KONFLUX_GITOPS_SOAK_SEED ?? 7),
     })
     console.log(`releaser soak (reduced): ${JSON.stringify(report)}`)

@@ -23,6 +23,8 @@ export interface SoakOptions {
   faults: RandomFaults
   senders: number
   seed: number
+  /** Tags every Snapshot moves in each repository (several: the engine's per-repository lane is exercised). */
+  tags?: string[]
   log?: (line: string) => void
 }
 
@@ -55,6 +57,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const log = options.log ?? (() => {})
+  const tags = options.tags ?? ['released']
   const random = seededRandom(options.seed)
   const dir = await mkdtemp(join(tmpdir(), 'kg-soak-'))
   const registry = await startRegistry({ auth: 'token' })
@@ -156,6 +159,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           '30',
           '--shutdown-timeout',
           '5',
+          ...tags.flatMap((tag) => ['--tag', tag]),
         ],
         { port, env },
       )
@@ -202,21 +206,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
 
     // Sampler: read tags straight from the registry and check no tag ever goes back to an older build.
-    const lastSeen = new Map<number, number>()
+    const lastSeen = new Map<string, number>()
     const backwards: string[] = []
     let samples = 0
     const sampler = (async () => {
       while (!stopped) {
         const component = Math.floor(random() * options.components)
-        const digest = await registry.resolveTag(`soak/c${component}`, 'released').catch(() => undefined)
+        const tag = tags[Math.floor(random() * tags.length)]!
+        const digest = await registry.resolveTag(`soak/c${component}`, tag).catch(() => undefined)
         samples++
         if (digest !== undefined) {
           const build = buildOf.get(digest)
-          const before = lastSeen.get(component)
-          if (build === undefined) backwards.push(`c${component}: unknown digest ${digest}`)
-          else if (before !== undefined && build < before)
-            backwards.push(`c${component}: build ${before} then ${build}`)
-          else lastSeen.set(component, build)
+          const key = `c${component}:${tag}`
+          const before = lastSeen.get(key)
+          if (build === undefined) backwards.push(`${key}: unknown digest ${digest}`)
+          else if (before !== undefined && build < before) backwards.push(`${key}: build ${before} then ${build}`)
+          else lastSeen.set(key, build)
         }
         await sleep(5)
       }
@@ -331,9 +336,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     const wrongTags: string[] = []
     for (const [component, event] of newest) {
-      const digest = await registry.resolveTag(`soak/c${component}`, 'released')
-      if (digest !== digests[component]![event.build]) {
-        wrongTags.push(`c${component}: ${digest} is not build ${event.build} of ${event.name}`)
+      for (const tag of tags) {
+        const digest = await registry.resolveTag(`soak/c${component}`, tag)
+        if (digest !== digests[component]![event.build]) {
+          wrongTags.push(`c${component}:${tag}: ${digest} is not build ${event.build} of ${event.name}`)
+        }
       }
     }
     const logs = stderrOfAllRuns.join('\n')
