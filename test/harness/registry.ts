@@ -97,6 +97,8 @@ export interface TestRegistry {
   moveTag(repoPath: string, tag: string, digest: string, fromRepoPath?: string): Promise<void>
   resolveTag(repoPath: string, tag: string): Promise<string | undefined>
   blobExists(repoPath: string, digest: string): Promise<boolean>
+  /** Upload a blob (e.g. a signature payload; see cosign.ts); returns its descriptor fields. */
+  pushBlob(repoPath: string, bytes: Buffer | string): Promise<{ digest: string; size: number }>
   pushSignature(repoPath: string, digest: string): Promise<string>
   pushReferrer(repoPath: string, subjectDigest: string, artifactType?: string): Promise<string>
   /** Also write the test credentials for another host (a proxy in front) into dockerConfigPath. */
@@ -453,6 +455,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     moveTag,
     resolveTag,
     blobExists,
+    pushBlob,
     pushSignature,
     pushReferrer,
     addAuthHost: async (other: string) => {
