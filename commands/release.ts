@@ -26,6 +26,7 @@ const SYMBOL: Record<RetagOutcome['status'], string> = {
   unchanged: 'already there',
   'would-move': 'would move   ',
   failed: 'FAILED       ',
+  refused: 'REFUSED      ',
 }
 
 export default class Release extends BaseCommand {
@@ -38,6 +39,12 @@ what failed. With --mapping, components go to other repositories (blobs mounted,
 cosign .sig/.att/.sbom tags and OCI referrers copied along) with tags from the mapping's templates:
 {{ git_sha }}, {{ git_short_sha }}, {{ digest_sha }}, {{ timestamp }} (image build time),
 {{ release_timestamp }}, {{ labels.NAME }} (an image label); timestamps in the mapping's defaults.timestampFormat.
+
+With --verify-key FILE (repeatable, for key rotation) every component's digest must carry a cosign signature by
+one of the keys (the sha256-<hex>.sig tag or an OCI referrer; for an index, the index digest); a component that is
+not signed is REFUSED: none of its tags move, the others are released, and the exit code is 1.
+--verify-builder-id and --verify-source-revision also require a signed SLSA provenance attestation from that builder
+or listing the Snapshot's git revision. Keyless signatures (Fulcio certificates, Rekor) are not verified.
 
 The Snapshot must have passed its tests (AppStudioTestSucceeded True), come from a push build and pin every image
 by @sha256: digest; --force overrides this.
@@ -68,6 +75,20 @@ ${EXIT_CODES_HELP}`
     'quay-token': Flags.string({
       description: 'Quay OAuth token to clear the expiry a tag inherits from quay.expires-after',
       env: 'QUAY_TOKEN',
+    }),
+    'verify-key': Flags.string({
+      description:
+        'public key (PEM, e.g. cosign.pub or Konflux Chains) the digest must be signed by (repeatable: any of them; keyless is not supported)',
+      multiple: true,
+    }),
+    'verify-builder-id': Flags.string({
+      description:
+        'with --verify-key: also require SLSA provenance signed by the key from this builder (e.g. https://tekton.dev/chains/v2)',
+      dependsOn: ['verify-key'],
+    }),
+    'verify-source-revision': Flags.boolean({
+      description: "with --verify-key: also require SLSA provenance that lists the Snapshot component's git revision",
+      dependsOn: ['verify-key'],
     }),
     ...notifyFlags({
       notify:
@@ -109,6 +130,15 @@ ${EXIT_CODES_HELP}`
         concurrency: flags.concurrency,
         followArtifacts: !flags['no-follow'],
         quayToken: flags['quay-token'],
+        verifyKeys: flags['verify-key'],
+        ...(flags['verify-builder-id'] || flags['verify-source-revision']
+          ? {
+              verifyAttestation: {
+                ...(flags['verify-builder-id'] ? { builderId: flags['verify-builder-id'] } : {}),
+                sourceRevisionFromSnapshot: flags['verify-source-revision'],
+              },
+            }
+          : {}),
       },
       {
         onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
@@ -132,10 +162,10 @@ ${EXIT_CODES_HELP}`
       [
         ...report.results.map((r) => `${SYMBOL[r.status]}  ${r.target}  ${r.digest}`),
         ...report.skipped.map((k) => `skipped        ${k.component}: ${k.reason}`),
-        `${report.dryRun ? 'dry run: ' : ''}${s.moved} moved, ${s.unchanged} already there, ${report.dryRun ? `${s.wouldMove} would move, ` : ''}${s.failed} failed${s.skipped ? `, ${s.skipped} skipped` : ''}`,
+        `${report.dryRun ? 'dry run: ' : ''}${s.moved} moved, ${s.unchanged} already there, ${report.dryRun ? `${s.wouldMove} would move, ` : ''}${s.failed} failed${s.refused ? `, ${s.refused} refused (not signed)` : ''}${s.skipped ? `, ${s.skipped} skipped` : ''}`,
       ].join('\n'),
     )
-    if (s.failed > 0) this.exitWith(1)
+    if (s.failed > 0 || s.refused > 0) this.exitWith(1)
     if (!notifier) return report
     const notifications = await notifier(report)
     for (const n of notifications)

@@ -13,7 +13,8 @@ import { type CopyRead, readForCopy, writeCopy } from '../registry/copy.js'
 import { handleQuayExpiry, isQuay, type QuayOptions } from '../registry/quay.js'
 import type { PlannedRetag } from './plan.js'
 
-export type RetagStatus = 'moved' | 'unchanged' | 'would-move' | 'failed'
+/** `refused`: the source digest failed the verification gate (unsigned); nothing was written for it. */
+export type RetagStatus = 'moved' | 'unchanged' | 'would-move' | 'failed' | 'refused'
 
 export interface RetagError {
   code: string
@@ -38,9 +39,15 @@ export interface RetagOutcome {
   error: RetagError | undefined
 }
 
+/** Asked before a tag moves (and in a dry run): a refusal stops the retag (src/verify createSignatureGate). */
+export type RetagGate = (
+  retag: PlannedRetag,
+) => Promise<{ code: string; message: string; hint: string | undefined } | undefined>
+
 export interface EngineOptions {
   followArtifacts?: boolean
   quay?: QuayOptions
+  verify?: RetagGate
 }
 
 export interface ExecuteOptions extends EngineOptions {
@@ -86,6 +93,21 @@ export class RetagEngine {
     }
   }
 
+  /** The gate's refusal as an outcome, or undefined when the retag may go on (or there is no gate). */
+  private async refusal(retag: PlannedRetag): Promise<RetagOutcome | undefined> {
+    const refused = await this.options.verify?.(retag)
+    if (!refused) return undefined
+    return {
+      retag,
+      status: 'refused',
+      mediaType: undefined,
+      previousDigest: undefined,
+      followed: [],
+      warnings: [],
+      error: { ...refused, retryable: false, retryAfterMs: undefined, status: undefined },
+    }
+  }
+
   /** Run `work` after everything queued earlier in `key`'s lane has ended (failed or not). */
   private inLane<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = this.lanes.get(key) ?? Promise.resolve()
@@ -123,6 +145,8 @@ export class RetagEngine {
   private async dryRun(retag: PlannedRetag): Promise<RetagOutcome> {
     const base = { retag, followed: [] as string[], warnings: [] as string[], error: undefined }
     try {
+      const refused = await this.refusal(retag)
+      if (refused) return refused
       const current = await this.client.headManifest(retag.target, retag.tag)
       if (current?.digest === retag.source.digest) {
         return { ...base, status: 'unchanged', mediaType: current.mediaType, previousDigest: current.digest }
@@ -153,6 +177,8 @@ export class RetagEngine {
   private async write(retag: PlannedRetag, prefetched: Promise<CopyRead> | undefined): Promise<RetagOutcome> {
     const base = { retag, followed: [] as string[], warnings: [] as string[], error: undefined }
     try {
+      const refused = await this.refusal(retag)
+      if (refused) return refused
       const read = await (prefetched ??
         readForCopy(this.client, retag.source, retag.target, retag.tag, this.copyOptions()))
       const outcome = await writeCopy(this.client, read, this.copyOptions())

@@ -4,6 +4,7 @@ export {
   executeRetags,
   RetagEngine,
   type RetagError,
+  type RetagGate,
   type RetagOutcome,
   type RetagStatus,
 } from './engine.js'

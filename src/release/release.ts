@@ -4,6 +4,7 @@
 import { UserError } from '../cli/errors.js'
 import { RegistryClient, type RegistryClientOptions, readImageConfig } from '../registry/client.js'
 import { parseSnapshot, releaseGate, type Snapshot } from '../snapshot/index.js'
+import type { GateOptions } from '../verify/index.js'
 import { executeRetags, type RetagOutcome, type RetagStatus } from './engine.js'
 import { parseMapping } from './mapping.js'
 import {
@@ -30,6 +31,10 @@ export interface ReleaseInput {
   /** Release time for `{{ release_timestamp }}` (default now). */
   now?: Date
   registry?: RegistryClientOptions
+  /** Public key files (PEM): a component whose digest none of them signed is refused, nothing moves for it. */
+  verifyKeys?: readonly string[] | undefined
+  /** With verifyKeys: also require a provenance attestation meeting this policy. */
+  verifyAttestation?: GateOptions['attestation']
 }
 
 export interface ReleaseDeps {
@@ -61,7 +66,7 @@ export interface ReleaseReport {
   dryRun: boolean
   /** Gate reasons overridden with --force (empty when the Snapshot passed the gate). */
   forced: string[]
-  summary: { moved: number; unchanged: number; wouldMove: number; failed: number; skipped: number }
+  summary: { moved: number; unchanged: number; wouldMove: number; failed: number; refused: number; skipped: number }
   results: ReleaseResultItem[]
   skipped: SkippedComponent[]
 }
@@ -102,6 +107,9 @@ export async function releaseSnapshot(input: ReleaseInput, deps: ReleaseDeps = {
   const mapping =
     input.mappingText === undefined ? undefined : parseMapping(input.mappingText, input.mappingSource ?? 'mapping')
   const now = input.now ?? new Date()
+  // Keys are read before the registry is touched: a bad key file is a usage error, not a failed release.
+  const verify = input.verifyKeys?.length ? await import('../verify/index.js') : undefined
+  const keys = verify ? await verify.loadVerificationKeys(input.verifyKeys ?? []) : []
 
   let client = deps.client
   const ownClient = !client
@@ -144,7 +152,14 @@ export async function releaseSnapshot(input: ReleaseInput, deps: ReleaseDeps = {
         hint: `Add the components (${snapshot.components.map((c) => c.name).join(', ')}) to the mapping.`,
       })
     }
+    const gate = verify?.createSignatureGate(
+      client,
+      keys,
+      input.verifyAttestation ? { attestation: input.verifyAttestation } : {},
+    )
+    const revisions = new Map(snapshot.components.map((c) => [c.name, c.gitRevision]))
     const outcomes = await executeRetags(plan.retags, client, {
+      ...(gate ? { verify: (retag) => gate(retag.source, { sourceRevision: revisions.get(retag.component) }) } : {}),
       dryRun: input.dryRun ?? false,
       ...(input.concurrency === undefined ? {} : { concurrency: input.concurrency }),
       ...(input.followArtifacts === undefined ? {} : { followArtifacts: input.followArtifacts }),
@@ -165,6 +180,7 @@ export async function releaseSnapshot(input: ReleaseInput, deps: ReleaseDeps = {
         unchanged: count('unchanged'),
         wouldMove: count('would-move'),
         failed: count('failed'),
+        refused: count('refused'),
         skipped: plan.skipped.length,
       },
       results: outcomes.map(toItem),

@@ -11,6 +11,7 @@
  * Not checked: keyless signatures (Fulcio certificates), Rekor transparency-log entries and timestamps.
  */
 export { VerifyError, type VerifyErrorCode, VerifyKeyError } from './errors.js'
+export { createSignatureGate, type GateOptions, type SourceGate, type SourceRefusal, UNSIGNED_HINT } from './gate.js'
 export { type KeyKind, loadVerificationKeys, parseVerificationKeys, type VerificationKey } from './keys.js'
 export { type AttestationPolicy, checkPredicate, DEFAULT_PREDICATE_TYPES, SLSA_V1, SLSA_V02 } from './policy.js'
 export {

@@ -85,7 +85,7 @@ const report = (snapshot: string): ReleaseReport => ({
   application: 'shop',
   dryRun: false,
   forced: [],
-  summary: { moved: 1, unchanged: 1, wouldMove: 0, failed: 0, skipped: 0 },
+  summary: { moved: 1, unchanged: 1, wouldMove: 0, failed: 0, refused: 0, skipped: 0 },
   results: ['moved', 'unchanged'].map((status, i) => ({
     component: i ? 'web' : 'api',
     source: `quay.io/acme/shop/${i ? 'web' : 'api'}@sha256:${String(i).repeat(64)}`,
