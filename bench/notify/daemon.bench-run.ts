@@ -48,7 +48,7 @@ test(`releaser daemon: event→notification latency over ${N} Snapshots`, async 
   await writeFile(join(dir, 'secret'), SECRET)
   const daemon = await startDaemon(
     [
-      ...['--state', join(dir, 'state'), '--webhook-secret-file', join(dir, 'secret')],
+      ...['--state', join(dir, 'state'), '--init-state', '--webhook-secret-file', join(dir, 'secret')],
       ...['--notify', 'github:acme/bench-gitops', '--notify-via', 'dispatch', '--github-api-url', fake.url],
     ],
     { port: await freePort(), env: { ...registry.env, GITHUB_TOKEN: fake.token, KONFLUX_GITOPS_LOG_LEVEL: 'warn' } },

@@ -85,7 +85,19 @@ ${EXIT_CODES_HELP}`
     `printf '%s' "$BODY" | openssl dgst -sha256 -hmac "$SECRET"   # the hex to send as X-Signature-256: sha256=<hex>`,
   ]
   static override flags = {
-    state: Flags.directory({ description: 'directory for the SQLite journal (created if missing)', required: true }),
+    state: Flags.directory({
+      description: 'directory for the SQLite journal (must exist unless --init-state; one daemon per directory)',
+      required: true,
+    }),
+    'init-state': Flags.boolean({
+      description:
+        'create the --state directory when it is missing (first start); without it a missing one is an error',
+    }),
+    'retention-days': Flags.integer({
+      description: 'prune finished releases older than this many days from the journal (0: keep all)',
+      default: 30,
+      min: 0,
+    }),
     'webhook-secret-file': Flags.file({
       description: `file holding the webhook HMAC secret (else the ${SECRET_ENV} environment variable)`,
     }),
@@ -172,6 +184,8 @@ ${EXIT_CODES_HELP}`
         createRegistryExecutor(observer, flags['quay-token'] ? { quay: { token: flags['quay-token'] } } : {}),
       worker: { perRegistryConcurrency: flags.concurrency, maxAttempts: flags['max-attempts'] },
       shutdownTimeoutMs: flags['shutdown-timeout'] * 1000,
+      initState: flags['init-state'],
+      retentionMs: flags['retention-days'] * 86_400_000,
       ...(notify ? { notify } : {}),
       ...(flags.kubernetes
         ? {

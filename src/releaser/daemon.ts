@@ -6,6 +6,7 @@ import { Journal, type PlannedRetag } from './journal.js'
 import type { KubeSource, KubeSourceOptions } from './kube-source.js'
 import { createMetrics } from './metrics.js'
 import type { NotificationDrain, NotificationEvent, ReleaserNotify } from './notifications.js'
+import { isStorageError, JournalWatch, StateLock } from './state.js'
 import { createWebhookServer, DEFAULT_BODY_LIMIT } from './webhook.js'
 import { Worker, type WorkerEvent, type WorkerOptions } from './worker.js'
 
@@ -30,7 +31,13 @@ export interface ReleaserConfig {
   readonly kubernetes?: KubeSourceOptions
   /** Tell GitOps repositories' updaters (GitHub) when their images' tags moved: a journal step after the retags. */
   readonly notify?: ReleaserNotify
+  /** Create a missing state directory (else a missing one is an error: a volume that did not mount). */
+  readonly initState?: boolean
+  /** Finished releases older than this are pruned from the journal (default 30 days; 0 keeps everything). */
+  readonly retentionMs?: number
 }
+
+export const DEFAULT_RETENTION_MS = 30 * 24 * 3_600_000
 
 export interface ReleaserSummary {
   readonly state: string
@@ -70,7 +77,16 @@ export function createLogger(
 
 export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHandle> {
   const logger = config.logger ?? createLogger()
-  const journal = Journal.open(config.stateDir)
+  // The lock first: a second daemon on the same state must not even open the journal for writing.
+  const lock = StateLock.acquire(config.stateDir, { init: config.initState ?? false })
+  let journal: Journal
+  try {
+    journal = Journal.open(config.stateDir)
+  } catch (error) {
+    lock.release()
+    throw error
+  }
+  const watch = new JournalWatch(journal.path)
   let worker: Worker | undefined
   const metrics = createMetrics(journal, () => worker?.activeCount ?? 0)
   const executor = await config.createExecutor({
@@ -161,6 +177,42 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
     }
   }
   worker = new Worker(journal, executor, config.worker, onWorkerEvent)
+  // No registry work while the journal cannot record it (lost, full): it would only be redone.
+  worker.paused = () => watch.problem() !== undefined
+
+  const storageFailed = (error: unknown, during: string) => {
+    const first = !watch.failing
+    watch.writeFailed(error)
+    if (first)
+      logger.error({ error: (error as Error).message, during }, 'journal write failed; not ready until it works')
+  }
+  const storageOk = () => {
+    if (!watch.failing) return
+    watch.writeSucceeded()
+    logger.info('journal writes work again')
+  }
+
+  // Retention: a batch of old finished releases every minute, more batches while there is a backlog.
+  const retentionMs = config.retentionMs ?? DEFAULT_RETENTION_MS
+  let pruneTimer: NodeJS.Timeout | undefined
+  const prune = () => {
+    pruneTimer = undefined
+    if (retentionMs <= 0 || !journal.isOpen || watch.problem() !== undefined) return schedulePrune(60_000)
+    try {
+      const removed = journal.prune(Date.now() - retentionMs)
+      if (removed > 0) logger.info({ removed, olderThanDays: retentionMs / 86_400_000 }, 'pruned finished releases')
+      schedulePrune(removed >= 500 ? 50 : 60_000)
+    } catch (error) {
+      if (isStorageError(error)) storageFailed(error, 'retention')
+      else logger.error({ error: (error as Error).message }, 'retention failed')
+      schedulePrune(60_000)
+    }
+  }
+  const schedulePrune = (ms: number) => {
+    if (shuttingDown) return
+    pruneTimer = setTimeout(prune, ms)
+    pruneTimer.unref()
+  }
 
   let shuttingDown = false
   let kube: KubeSource | undefined
@@ -168,6 +220,15 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
   const ready = async () => {
     if (shuttingDown) return { ready: false, reasons: ['shutting down'] }
     if (!journal.isOpen) return { ready: false, reasons: ['journal closed'] }
+    // Not cached: a journal that vanished or filled its disk must stop the traffic at once.
+    if (watch.lost) return { ready: false, reasons: [watch.problem()!] }
+    try {
+      journal.probeWrite()
+      storageOk()
+    } catch (error) {
+      storageFailed(error, 'readiness probe')
+      return { ready: false, reasons: [watch.problem() ?? 'journal write failed'] }
+    }
     // Only the Lease holder works its journal: route webhook traffic to it alone.
     if (kube && !kube.isLeader()) return { ready: false, reasons: ['not the leader (standby replica)'] }
     if (Date.now() - readiness.at < 5000) return readiness.value
@@ -207,6 +268,9 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
     ready,
     metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     isShuttingDown: () => shuttingDown,
+    journalProblem: () => watch.problem(),
+    onStorageError: (error) => storageFailed(error, 'webhook'),
+    onStorageOk: storageOk,
   })
 
   await new Promise<void>((resolve, reject) => {
@@ -245,6 +309,7 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
     worker.start()
     drain?.start()
   }
+  schedulePrune(1000)
   const pending = journal.pendingCount()
   logger.info(
     {
@@ -260,6 +325,7 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
   const stop = (reason: string): Promise<ReleaserSummary> => {
     stopped ??= (async () => {
       shuttingDown = true
+      if (pruneTimer) clearTimeout(pruneTimer)
       logger.info({ reason }, 'shutting down: no new events, finishing in-flight retags')
       await kube?.stop()
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
@@ -285,6 +351,7 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
         ...(config.notify ? { notifications: journal.notificationCounts() } : {}),
       }
       journal.close()
+      lock.release()
       logger.info({ parked, ...counts }, 'releaser stopped')
       return { state: config.stateDir, listen: url, reason, parked, ...counts }
     })()

@@ -240,6 +240,9 @@ CREATE TABLE IF NOT EXISTS notifications (
 CREATE INDEX IF NOT EXISTS notifications_due ON notifications(state, next_at, id);
 CREATE INDEX IF NOT EXISTS history_component ON history(component);
 CREATE INDEX IF NOT EXISTS history_tag ON history(tag);
+CREATE INDEX IF NOT EXISTS events_finished ON events(finished_at);
+CREATE INDEX IF NOT EXISTS attempts_retag ON attempts(retag_id);
+CREATE INDEX IF NOT EXISTS history_event ON history(event_id);
 `
 
 export const JOURNAL_FILE = 'releaser.db'
@@ -294,6 +297,8 @@ export class Journal {
       const db = new DatabaseSync(path, { open: true })
       // busy_timeout first: switching to WAL and creating tables wait for a lock held by the daemon in another process.
       db.exec('PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;')
+      // Only takes effect on a new file: pruned pages can then be handed back bit by bit, never with a VACUUM.
+      db.exec('PRAGMA auto_vacuum=INCREMENTAL')
       db.exec(SCHEMA)
       return new Journal(path, db)
     } catch (error) {
@@ -339,7 +344,9 @@ export class Journal {
       this.db.exec('COMMIT')
       return result
     } catch (error) {
-      this.db.exec('ROLLBACK')
+      // SQLite rolls back by itself after some errors (a full disk at COMMIT): a second ROLLBACK would throw
+      // "no transaction is active" and hide the real error.
+      if (this.db.isTransaction) this.db.exec('ROLLBACK')
       throw error
     }
   }
@@ -832,6 +839,39 @@ export class Journal {
       toDigest: String(row.to_digest),
       action: String(row.action) as 'moved' | 'already',
     }))
+  }
+
+  /**
+   * Retention: forget up to `limit` finished releases (released or failed, nothing pending, no notification
+   * waiting) that finished before `before`, with their retags, attempts, notifications and audit entries. Small
+   * batches in short transactions, so the daemon prunes while it works; freed pages are reused (and handed back
+   * incrementally on journals created with auto_vacuum), no VACUUM. What each tag points at (`tags`) is kept: the
+   * newest-wins check needs it. Returns how many releases were removed.
+   */
+  prune(before: number, limit = 500): number {
+    return this.transaction(() => {
+      const ids = (
+        this.stmt(
+          `SELECT id FROM events e WHERE e.state <> 'pending' AND e.finished_at < ?
+             AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_id = e.id AND n.state = 'pending')
+           ORDER BY e.finished_at LIMIT ?`,
+        ).all(before, limit) as Row[]
+      ).map((row) => String(row.id))
+      for (const id of ids) {
+        this.stmt('DELETE FROM attempts WHERE retag_id IN (SELECT id FROM retags WHERE event_id = ?)').run(id)
+        this.stmt('DELETE FROM retags WHERE event_id = ?').run(id)
+        this.stmt('DELETE FROM notifications WHERE event_id = ?').run(id)
+        this.stmt('DELETE FROM history WHERE event_id = ?').run(id)
+        this.stmt('DELETE FROM events WHERE id = ?').run(id)
+      }
+      if (ids.length > 0) this.db.exec('PRAGMA incremental_vacuum(256)')
+      return ids.length
+    })
+  }
+
+  /** A write that must reach the disk, for readiness: fails when the disk is full or the file broken. */
+  probeWrite(now = Date.now()): void {
+    this.writeCursor('readiness-probe', String(now))
   }
 
   /** Counts by state, for /metrics and the shutdown summary. */

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { UserError } from '../cli/errors.js'
 import { parseSnapshot, releaseGate, type Snapshot } from '../snapshot/index.js'
 import type { AcceptInput, AcceptResult, Journal, PlannedRetag } from './journal.js'
+import { isStorageError } from './state.js'
 
 export const SIGNATURE_HEADER = 'x-signature-256'
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
@@ -40,20 +41,28 @@ export interface WebhookDeps {
   readonly ready: () => Promise<{ ready: boolean; reasons: string[] }>
   readonly metrics: () => Promise<{ contentType: string; body: string }>
   readonly isShuttingDown: () => boolean
+  /** Why the journal cannot take writes now (gone, replaced, disk full), or undefined. */
+  readonly journalProblem?: () => string | undefined
+  readonly onStorageError?: (error: unknown) => void
+  readonly onStorageOk?: () => void
 }
+
+/** Seconds a client is asked to wait when the journal cannot take a write. */
+const STORAGE_RETRY_AFTER_S = 10
 
 class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message)
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = `${JSON.stringify(body)}\n`
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers })
   res.end(text)
 }
 
@@ -123,6 +132,21 @@ class AcceptBatcher {
 /** The webhook and operations endpoints. Only the POST routes need a signature; they are the ones that act. */
 export function createWebhookServer(deps: WebhookDeps): Server {
   const batcher = new AcceptBatcher(deps.journal)
+  const unavailable = (message: string) => new HttpError(503, message, { 'retry-after': String(STORAGE_RETRY_AFTER_S) })
+  /** A journal write for a request: refused while the journal is known broken, 503 (not 500) when storage fails. */
+  async function write<T>(fn: () => T | Promise<T>): Promise<T> {
+    const problem = deps.journalProblem?.()
+    if (problem) throw unavailable(`${problem}; try again later`)
+    try {
+      const result = await fn()
+      deps.onStorageOk?.()
+      return result
+    } catch (error) {
+      if (!isStorageError(error)) throw error
+      deps.onStorageError?.(error)
+      throw unavailable('the journal cannot be written now (disk full or failing); try again later')
+    }
+  }
   async function verified(req: IncomingMessage): Promise<Buffer> {
     const body = await readBody(req, deps.bodyLimit)
     const header = req.headers[SIGNATURE_HEADER]
@@ -156,15 +180,17 @@ export function createWebhookServer(deps: WebhookDeps): Server {
     } catch (error) {
       throw new HttpError(422, (error as Error).message)
     }
-    const accepted = await batcher.accept({
-      snapshot: snapshot.name,
-      namespace: snapshot.namespace,
-      application: snapshot.application,
-      createdAt: creationKey(snapshot),
-      body: text,
-      source: 'webhook',
-      retags,
-    })
+    const accepted = await write(() =>
+      batcher.accept({
+        snapshot: snapshot.name,
+        namespace: snapshot.namespace,
+        application: snapshot.application,
+        createdAt: creationKey(snapshot),
+        body: text,
+        source: 'webhook',
+        retags,
+      }),
+    )
     deps.onAccepted(accepted.id, snapshot, accepted.duplicate)
     send(res, accepted.duplicate ? 200 : 202, {
       id: accepted.id,
@@ -198,7 +224,7 @@ export function createWebhookServer(deps: WebhookDeps): Server {
       if (release[2]) {
         if (req.method !== 'POST') throw new HttpError(405, 'use POST')
         await verified(req)
-        const count = deps.journal.retry(id)
+        const count = await write(() => deps.journal.retry(id))
         if (count < 0) throw new HttpError(404, `no release ${id}`)
         deps.onRetried(id, count)
         return send(res, 202, { id, retried: count })
@@ -220,12 +246,12 @@ export function createWebhookServer(deps: WebhookDeps): Server {
           : error instanceof TypeError
             ? 'body is not valid UTF-8'
             : 'internal error'
-      if (status >= 400 && status < 500) deps.onRejected(status, message)
+      if ((status >= 400 && status < 500) || status === 503) deps.onRejected(status, message)
       if (res.headersSent) {
         res.destroy()
         return
       }
-      send(res, status, { error: message })
+      send(res, status, { error: message }, error instanceof HttpError ? error.headers : {})
       if (status === 500) deps.onError(error)
     })
   })

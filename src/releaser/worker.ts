@@ -44,6 +44,8 @@ export class Worker {
   private readonly options: WorkerOptions
   private readonly pump: ClaimPump
   private stopping = false
+  /** While this says so, no new work is claimed (the journal cannot record it). */
+  paused: () => boolean = () => false
 
   constructor(
     private readonly journal: Journal,
@@ -83,7 +85,7 @@ export class Worker {
   }
 
   private claim(): void {
-    if (this.stopping || !this.journal.isOpen) return
+    if (this.stopping || !this.journal.isOpen || this.paused()) return
     // Keep each registry queue fed up to twice its concurrency; the rest waits in the journal, not in memory.
     const room = Math.max(
       this.options.perRegistryConcurrency * 2 * Math.max(1, this.queues.size) - this.busyTargets.size,

@@ -45,10 +45,13 @@ describe('konflux-gitops releaser (real process, real registry with token auth)'
       const api = await registry.pushImage('acme/api', 'build-1')
       const web = await registry.pushImage('acme/web', 'build-1', { platforms: ['linux/amd64', 'linux/arm64'] })
       const port = await freePort()
-      const daemon = await startDaemon(['--state', state, '--webhook-secret-file', secretFile, '--json'], {
-        port,
-        env: registry.env,
-      })
+      const daemon = await startDaemon(
+        ['--state', state, '--init-state', '--webhook-secret-file', secretFile, '--json'],
+        {
+          port,
+          env: registry.env,
+        },
+      )
       try {
         const accepted = await post(
           daemon.url,
@@ -131,7 +134,7 @@ describe('konflux-gitops releaser (real process, real registry with token auth)'
       )
       const api = await registry.pushImage('acme/build/api', 'b1')
       const daemon = await startDaemon(
-        ['--state', join(dir, 'state'), '--webhook-secret-file', secretFile, '--mapping', mapping],
+        ['--state', join(dir, 'state'), '--init-state', '--webhook-secret-file', secretFile, '--mapping', mapping],
         {
           port: await freePort(),
           env: registry.env,

@@ -47,6 +47,7 @@ describe('konflux-gitops releaser --kubernetes (fake API server, real registry)'
       [
         '--state',
         state,
+        '--init-state',
         '--webhook-secret-file',
         secretFile,
         '--kubernetes',

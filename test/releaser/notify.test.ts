@@ -103,7 +103,7 @@ test('releaser --notify: one dispatch per moved Snapshot, retried through a 500,
       ].join('\n'),
     )
     const args = [
-      ...['--state', state, '--webhook-secret-file', secretFile, '--mapping', config],
+      ...['--state', state, '--init-state', '--webhook-secret-file', secretFile, '--mapping', config],
       ...['--notify', `github:${GITOPS}`, '--notify-via', 'dispatch', '--notify-max-attempts', '2'],
       ...['--github-api-url', fake.url, '--json'],
     ]

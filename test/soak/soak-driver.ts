@@ -151,6 +151,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         [
           '--state',
           state,
+          '--init-state',
           '--webhook-secret-file',
           secretFile,
           '--concurrency',
