@@ -1,8 +1,8 @@
 import { type Document, isMap, isScalar, type Node, Scalar, type YAMLMap } from 'yaml'
 import { UsageError } from '../cli/errors.js'
 import type { RepoSpec } from '../spec/index.js'
-import { parseYamlFile } from './kustomize-images.js'
 import { formatPinnedTag, parsePinnedTag } from './pinned-tag.js'
+import { keyAt, mapAt, parseLocated, parseYamlFile, START } from './positions.js'
 import type { ComponentPin, PinStore, PinUpdate } from './types.js'
 
 /**
@@ -48,18 +48,39 @@ export const helmValuesStore: PinStore = {
     const file = helmValuesPath(env)
     const text = readText(file)
     if (text === undefined) return []
-    const components = componentsMap(parseYamlFile(text, file), file)
+    const located = parseLocated(text, file)
+    const components = componentsMap(located.doc, file)
     if (!components) return []
     const pins: ComponentPin[] = []
     for (const pair of components.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key)
       if (!isMap(pair.value)) continue
+      const image = mapAt(pair.value, ['image'])
       const repository = stringAt(pair.value, ['image', 'repository'])
-      if (repository === undefined) continue
+      if (!image || repository === undefined) continue
       const tag = stringAt(pair.value, ['image', 'tag'])
+      const separateDigest = stringAt(pair.value, ['image', 'digest'])
       const parsed = tag === undefined ? { tag: undefined, digest: undefined } : parsePinnedTag(tag)
       const component = spec.components.find((c) => c.name === key && c.image === repository)
-      pins.push({ component: component?.name, repository, file, tag: parsed.tag, digest: parsed.digest })
+      const entryAt = located.at(pair.key) ?? START
+      const tagAt = tag === undefined ? null : keyAt(located.at, image, 'tag')
+      pins.push({
+        component: component?.name,
+        repository,
+        name: key,
+        file,
+        ...(tagAt ?? entryAt),
+        at: {
+          entry: entryAt,
+          repository: keyAt(located.at, image, 'repository') ?? entryAt,
+          tag: tagAt,
+          digest: separateDigest === undefined ? null : keyAt(located.at, image, 'digest'),
+        },
+        tag: parsed.tag,
+        // The chart renders repository:tag only: a digest: key beside it deploys nothing.
+        digest: parsed.digest,
+        separateDigest,
+      })
     }
     return pins
   },

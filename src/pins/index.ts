@@ -6,10 +6,17 @@ import { manifestPatchesStore } from './manifest-patches.js'
 import type { PinStore } from './types.js'
 
 export { HELM_COMPONENTS_KEY, helmValuesPath, helmValuesStore } from './helm-values.js'
-export { kustomizationPath, kustomizeImagesStore, parseYamlFile } from './kustomize-images.js'
-export { imagePatchDir, imagePatchPath, isPlainScalar, manifestPatchesStore } from './manifest-patches.js'
+export { kustomizationPath, kustomizeImagePins, kustomizeImagesStore } from './kustomize-images.js'
+export {
+  imagePatchDir,
+  imagePatchPath,
+  isPlainScalar,
+  manifestPatchesStore,
+  splitReference,
+} from './manifest-patches.js'
 export { formatPinnedTag, parsePinnedTag } from './pinned-tag.js'
-export type { ComponentPin, PinShape, PinStore, PinUpdate, ReadText } from './types.js'
+export { type LocatedDocument, locator, parseLocated, parseYamlFile } from './positions.js'
+export type { ComponentPin, PinFields, PinPosition, PinShape, PinStore, PinUpdate, ReadText } from './types.js'
 
 /**
  * The pin store for a repo's flavour and updater. Helm values suit both updaters; a kustomize repo kept by
@@ -23,3 +30,4 @@ export function pinStoreFor(spec: Pick<RepoSpec, 'flavour' | 'updater'>): PinSto
     hint: 'Use flavour: kustomize or helm in konflux-gitops.yaml.',
   })
 }
+export { driftOf, memoTagResolver, type PinDrift, type TagResolver } from './drift.js'

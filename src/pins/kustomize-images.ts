@@ -1,25 +1,15 @@
-import { type Document, isMap, isScalar, isSeq, parseDocument, type YAMLMap, YAMLSeq } from 'yaml'
+import { type Document, isMap, isScalar, isSeq, type YAMLMap, YAMLSeq } from 'yaml'
 import { UsageError } from '../cli/errors.js'
 import type { RepoSpec } from '../spec/index.js'
 import { formatPinnedTag, parsePinnedTag } from './pinned-tag.js'
+import { keyAt, type LocatedDocument, parseLocated, parseYamlFile, START } from './positions.js'
 import type { ComponentPin, PinStore, PinUpdate } from './types.js'
+
+export { parseYamlFile }
 
 /** `environments/<env>/kustomization.yaml` holds the env's pins in its `images:` list. */
 export function kustomizationPath(env: string): string {
   return `environments/${env}/kustomization.yaml`
-}
-
-export function parseYamlFile(text: string, file: string): Document {
-  const doc = parseDocument(text, { uniqueKeys: true })
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0]!
-    const pos = first.linePos?.[0]
-    throw new UsageError(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${first.message.split('\n')[0]}`, {
-      code: 'invalid-yaml',
-      hint: `Fix the YAML syntax in ${file}, then run the command again.`,
-    })
-  }
-  return doc
 }
 
 function imagesSeq(doc: Document, file: string): YAMLSeq | undefined {
@@ -50,27 +40,7 @@ export const kustomizeImagesStore: PinStore = {
     const file = kustomizationPath(env)
     const text = readText(file)
     if (text === undefined) return []
-    const doc = parseYamlFile(text, file)
-    const images = imagesSeq(doc, file)
-    if (!images) return []
-    const pins: ComponentPin[] = []
-    for (const entry of images.items) {
-      const name = entryName(entry)
-      if (name === undefined) continue
-      const component = spec.components.find((c) => c.image === name)
-      const map = entry as YAMLMap
-      const newTag = map.get('newTag')
-      const digest = map.get('digest')
-      const parsed = typeof newTag === 'string' ? parsePinnedTag(newTag) : { tag: undefined, digest: undefined }
-      pins.push({
-        component: component?.name,
-        repository: name,
-        file,
-        tag: parsed.tag,
-        digest: parsed.digest ?? (typeof digest === 'string' ? digest : undefined),
-      })
-    }
-    return pins
+    return kustomizeImagePins(spec, parseLocated(text, file), file)
   },
 
   write(spec, env, readText, update) {
@@ -88,6 +58,52 @@ export const kustomizeImagesStore: PinStore = {
     if (images.items.length > 0) images.flow = false
     return new Map([[file, doc.toString({ lineWidth: 0 })]])
   },
+}
+
+/**
+ * The `images:` entries of any kustomization as pins (the store reads an environment's; validate reads every
+ * kustomization's through this too). Entries without a string `name` are skipped: validate reports their shape.
+ */
+export function kustomizeImagePins(
+  spec: Pick<RepoSpec, 'components'> | undefined,
+  located: LocatedDocument,
+  file: string,
+): ComponentPin[] {
+  const images = imagesSeq(located.doc, file)
+  if (!images) return []
+  const pins: ComponentPin[] = []
+  for (const entry of images.items) {
+    const name = entryName(entry)
+    if (name === undefined) continue
+    const map = entry as YAMLMap
+    const text = (key: string) => {
+      const value = map.get(key)
+      return typeof value === 'string' ? value : undefined
+    }
+    const newTag = text('newTag')
+    const separateDigest = text('digest')
+    const newName = text('newName')
+    const parsed = newTag === undefined ? { tag: undefined, digest: undefined } : parsePinnedTag(newTag)
+    const entryAt = located.at(map) ?? START
+    const tagAt = newTag === undefined ? null : keyAt(located.at, map, 'newTag')
+    pins.push({
+      component: spec?.components.find((c) => c.image === name)?.name,
+      repository: newName ?? name,
+      name,
+      file,
+      ...(tagAt ?? entryAt),
+      at: {
+        entry: entryAt,
+        repository: keyAt(located.at, map, newName === undefined ? 'name' : 'newName') ?? entryAt,
+        tag: tagAt,
+        digest: separateDigest === undefined ? null : keyAt(located.at, map, 'digest'),
+      },
+      tag: parsed.tag,
+      digest: parsed.digest ?? separateDigest,
+      separateDigest,
+    })
+  }
+  return pins
 }
 
 function applyUpdate(doc: Document, images: YAMLSeq, spec: RepoSpec, update: PinUpdate): void {

@@ -1,8 +1,8 @@
 import { type Document, isMap, isScalar, isSeq, Scalar, type YAMLMap } from 'yaml'
 import { UsageError } from '../cli/errors.js'
 import type { ComponentSpec, RepoSpec } from '../spec/index.js'
-import { parseYamlFile } from './kustomize-images.js'
 import { formatPinnedTag, parsePinnedTag } from './pinned-tag.js'
+import { keyAt, parseLocated, parseYamlFile, START } from './positions.js'
 import type { ComponentPin, PinStore, ReadText } from './types.js'
 
 /** Folder of an environment's image patches: the directory dependabot.yml lists for that environment. */
@@ -51,6 +51,27 @@ function splitImage(value: string, repository: string): { tag: string | undefine
   return { tag: undefined, digest: undefined }
 }
 
+/**
+ * `repo[:tag][@digest]` split as written (no normalisation: `nginx` stays `nginx`). Hand-written because the image
+ * parser normalises the repository, and the pin reports the repository the way the file spells it.
+ */
+export function splitReference(value: string): {
+  repository: string
+  tag: string | undefined
+  digest: string | undefined
+} {
+  const at = value.indexOf('@')
+  const named = at < 0 ? value : value.slice(0, at)
+  const digest = at < 0 ? undefined : value.slice(at + 1)
+  const colon = named.lastIndexOf(':')
+  const hasTag = colon > named.lastIndexOf('/')
+  return {
+    repository: hasTag ? named.slice(0, colon) : named,
+    tag: hasTag ? named.slice(colon + 1) || undefined : undefined,
+    digest: digest || undefined,
+  }
+}
+
 function readPatch(env: string, component: ComponentSpec, readText: ReadText) {
   const file = imagePatchPath(env, component.name)
   const text = readText(file)
@@ -73,18 +94,26 @@ export const manifestPatchesStore: PinStore = {
   read(spec, env, readText) {
     const pins: ComponentPin[] = []
     for (const component of spec.components) {
-      const { file, doc } = readPatch(env, component, readText)
-      if (!doc) continue
-      const image = containerOf(doc, component.name)?.get('image')
-      if (typeof image !== 'string') continue
-      const parsed = splitImage(image, component.image)
-      const known = image.startsWith(component.image)
+      const file = imagePatchPath(env, component.name)
+      const text = readText(file)
+      if (text === undefined) continue
+      const located = parseLocated(text, file)
+      const container = containerOf(located.doc, component.name)
+      const image = container?.get('image')
+      if (!container || typeof image !== 'string') continue
+      const written = splitReference(image)
+      const known = written.repository === component.image
+      const imageAt = keyAt(located.at, container, 'image') ?? located.at(container) ?? START
       pins.push({
         component: known ? component.name : undefined,
-        repository: known ? component.image : image.replace(/[:@].*$/, ''),
+        repository: written.repository,
+        name: component.name,
         file,
-        tag: parsed.tag,
-        digest: parsed.digest,
+        ...imageAt,
+        at: { entry: located.at(container) ?? imageAt, repository: imageAt, tag: imageAt, digest: null },
+        tag: written.tag,
+        digest: written.digest,
+        separateDigest: undefined,
       })
     }
     return pins

@@ -3,15 +3,46 @@ import type { RepoSpec } from '../spec/index.js'
 /** Synchronous read of a repo-relative file; undefined when it does not exist. */
 export type ReadText = (path: string) => string | undefined
 
+/** 1-based line and column in a file, from the `yaml` node ranges. */
+export interface PinPosition {
+  readonly line: number
+  readonly column: number
+}
+
+/** Where the parts of one pin are written: validate's findings point here. */
+export interface PinFields {
+  /** The entry itself (kustomize `- name:`, Helm `components.<key>:`, the patch's container). */
+  readonly entry: PinPosition
+  /** The repository as written (kustomize `newName`, else `name`; Helm `image.repository`; the patch's `image:`). */
+  readonly repository: PinPosition
+  /** The tag (kustomize `newTag`, Helm `image.tag`, the patch's `image:`); null when there is none. */
+  readonly tag: PinPosition | null
+  /** A separate digest key beside the tag (kustomize `digest:`, Helm `image.digest`); null when there is none. */
+  readonly digest: PinPosition | null
+}
+
 /** One image pin as found in an environment. */
 export interface ComponentPin {
   /** The spec component whose image this is; undefined for an image the spec does not know. */
   readonly component: string | undefined
+  /**
+   * The image repository as written: what the environment deploys (kustomize `newName` when set, else `name`; Helm
+   * `image.repository`; the patch's `image:` without tag and digest).
+   */
   readonly repository: string
+  /** How the entry names itself: kustomize `name`, the Helm key under `components:`, the patch's container name. */
+  readonly name: string
   /** Repo-relative file the pin lives in. */
   readonly file: string
+  /** Where the pin's tag is (or the entry, when it has no tag): 1-based. */
+  readonly line: number
+  readonly column: number
+  readonly at: PinFields
   readonly tag: string | undefined
+  /** The digest the pin deploys: inside the tag (`<tag>@sha256:…`), else a separate digest key. */
   readonly digest: string | undefined
+  /** The value of a separate digest key beside the tag, which no updater reads; undefined when absent. */
+  readonly separateDigest: string | undefined
 }
 
 export interface PinUpdate {

@@ -61,8 +61,9 @@ export function checkDependabot(ctx: CheckContext): void {
         )
       }
     }
+    // Helm values: an entry without image: and a digest: beside tag: are helm-values-invalid and
+    // image-tag-and-digest, on both updaters.
     if (store.shape === 'manifest-patches') checkPatches(ctx, spec, env.name)
-    else checkValues(ctx, spec, store.files(spec, env.name)[0]!)
   }
 }
 
@@ -100,30 +101,4 @@ function checkPatches(ctx: CheckContext, spec: RepoSpec, env: string): void {
       `images: entry for ${String(entry.name)}: Dependabot never reads kustomize images:, and it overrides the image patch; move the pin to images/ and delete the entry`,
     )
   })
-}
-
-function checkValues(ctx: CheckContext, spec: RepoSpec, file: string): void {
-  const parsed = ctx.yaml.get(file)
-  const value = parsed?.docs[0]?.value
-  if (!parsed || !isRecord(value) || !isRecord(value.components)) return
-  for (const component of spec.components) {
-    const entry = value.components[component.name]
-    if (!isRecord(entry)) continue
-    const image = entry.image
-    if (!isRecord(image) || typeof image.repository !== 'string') {
-      ctx.report(
-        'dependabot-pin-invisible',
-        file,
-        locate(parsed, 0, ['components', component.name]),
-        `components.${component.name} has no image: {repository, tag}; Dependabot reads only the key image`,
-      )
-    } else if (image.digest !== undefined) {
-      ctx.report(
-        'dependabot-pin-invisible',
-        file,
-        locate(parsed, 0, ['components', component.name, 'image', 'digest']),
-        `components.${component.name}.image.digest is read by neither Dependabot nor Renovate: write tag: "${spec.tag}@<digest>" instead`,
-      )
-    }
-  }
 }

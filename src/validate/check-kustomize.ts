@@ -1,8 +1,19 @@
-import { isSha256Digest, repository, tryParseImageRef } from '../image-ref/index.js'
-import { SPEC_FILE } from '../spec/index.js'
+import { tryParseImageRef } from '../image-ref/index.js'
+import { imagePatchPath, kustomizeImagePins, type LocatedDocument, locator, pinStoreFor } from '../pins/index.js'
+import { type RepoSpec, SPEC_FILE } from '../spec/index.js'
 import { kustomizationFiles, kustomizationIn } from './check-layout.js'
+import { checkPinPolicy, pinFilesOf } from './check-pins.js'
 import { type CheckContext, dirOf, isRecord, joinRepoPath } from './context.js'
+import { type ImagePolicy, imagePolicyOf, repositoryOf } from './image-policy.js'
 import { locate, type ParsedFile } from './yaml-docs.js'
+
+function pinStoreShape(spec: RepoSpec): string | undefined {
+  try {
+    return pinStoreFor(spec).shape
+  } catch {
+    return undefined
+  }
+}
 
 interface Kustomization {
   path: string
@@ -11,6 +22,8 @@ interface Kustomization {
   value: Record<string, unknown>
   /** Directories of the kustomizations it includes (resources and components that are directories). */
   includes: { dir: string; path: (string | number)[] }[]
+  /** Repo paths of the patch files it lists that exist. */
+  patches: string[]
 }
 
 /** Remote bases (git URLs, https) are kustomize's to fetch; validate checks only what is in the repo. */
@@ -52,7 +65,7 @@ function collectKustomizations(ctx: CheckContext): Map<string, Kustomization> {
       continue
     }
     if (byDir.has(dir)) continue // kustomize itself refuses two; the first one is what it reads.
-    byDir.set(dir, { path, dir, file, value, includes: [] })
+    byDir.set(dir, { path, dir, file, value, includes: [], patches: [] })
   }
   return byDir
 }
@@ -102,7 +115,10 @@ function checkPaths(ctx: CheckContext, k: Kustomization): void {
   }
   for (const patch of patchFiles) {
     const target = joinRepoPath(k.dir, patch.value)
-    if (target !== undefined && ctx.tree.files.has(target)) continue
+    if (target !== undefined && ctx.tree.files.has(target)) {
+      k.patches.push(target)
+      continue
+    }
     ctx.report(
       'kustomize-path-missing',
       k.path,
@@ -176,175 +192,87 @@ function reachable(all: Map<string, Kustomization>, from: string): Set<string> {
   return seen
 }
 
-const DIGEST_LIKE = /^[A-Za-z][A-Za-z0-9+._-]*:/
-
-const normalised = new Map<string, string | null>()
-
-/** `registry/path` of an image name, memoised: a repo names the same few images thousands of times. */
-export function repositoryOf(name: string): string | null {
-  let repo = normalised.get(name)
-  if (repo === undefined) {
-    const ref = tryParseImageRef(name)
-    repo = ref ? repository(ref) : null
-    if (normalised.size > 100_000) normalised.clear()
-    normalised.set(name, repo)
-  }
-  return repo
-}
-
-export interface ImagePolicy {
-  tag: string
-  allowUnpinned: boolean
-  /** Repositories of the spec's components (the tag policy applies to these); undefined without a spec. */
-  componentRepos: Set<string> | undefined
-  /** Allowed repository prefixes as written and normalised (`nginx` → `docker.io/library/nginx`). */
-  prefixes: string[]
-  prefixSet: Set<string>
-}
-
-export function imagePolicyOf(ctx: CheckContext): ImagePolicy {
-  const spec = ctx.spec
-  const raw = spec?.allowedRegistries?.length ? spec.allowedRegistries : (spec?.components.map((c) => c.image) ?? [])
-  const prefixSet = new Set<string>()
-  for (const prefix of raw) {
-    const trimmed = prefix.replace(/\/+$/, '')
-    prefixSet.add(trimmed)
-    // A bare host (quay.io) is a registry prefix, not a Docker Hub image name.
-    if (trimmed.includes('/') || !/[.:]/.test(trimmed)) {
-      const repo = repositoryOf(trimmed)
-      if (repo) prefixSet.add(repo)
-    }
-  }
-  const componentRepos = spec ? new Set(spec.components.map((c) => repositoryOf(c.image) ?? c.image)) : undefined
-  return {
-    tag: spec?.tag ?? 'released',
-    allowUnpinned: spec?.allowUnpinned ?? true,
-    componentRepos,
-    prefixes: raw,
-    prefixSet,
-  }
-}
-
-/** Is `repo` (registry/path) equal to or under an allowed prefix, on a path boundary? */
-export function registryAllowed(policy: ImagePolicy, repo: string): boolean {
-  if (policy.prefixSet.size === 0) return true
-  for (let end = repo.length; end > 0; end = repo.lastIndexOf('/', end - 1)) {
-    if (policy.prefixSet.has(repo.slice(0, end))) return true
-  }
-  return false
-}
-
-function checkImages(ctx: CheckContext, k: Kustomization, policy: ImagePolicy): void {
+function checkImages(ctx: CheckContext, k: Kustomization, policy: ImagePolicy, pinFiles: Set<string>): void {
   const images = k.value.images
   if (images === undefined || images === null) return
   if (!Array.isArray(images)) {
     ctx.report('kustomization-invalid', k.path, locate(k.file, 0, ['images']), 'images must be a list')
     return
   }
+  const invalid = new Set<string>()
   images.forEach((entry, index) => {
     const at = (...key: string[]) => locate(k.file, 0, ['images', index, ...key])
+    const entryAt = at()
+    const mark = (): void => {
+      invalid.add(`${k.path}:${entryAt.line}:${entryAt.column}`)
+    }
     if (!isRecord(entry) || typeof entry.name !== 'string') {
-      ctx.report('kustomization-invalid', k.path, at(), `images[${index}] needs a name (the image in the base)`)
+      ctx.report('kustomization-invalid', k.path, entryAt, `images[${index}] needs a name (the image in the base)`)
+      mark()
       return
     }
-    const name = entry.name
     for (const key of ['newName', 'newTag', 'digest'] as const) {
       if (entry[key] !== undefined && typeof entry[key] !== 'string') {
         ctx.report('kustomization-invalid', k.path, at(key), `images[${index}].${key} must be a string (quote it)`)
+        mark()
         return
       }
     }
-    const newTag = entry.newTag as string | undefined
-    const digestField = entry.digest as string | undefined
-    if (newTag !== undefined && digestField !== undefined) {
-      ctx.report(
-        'image-tag-and-digest',
-        k.path,
-        at('digest'),
-        `${name}: newTag and digest are both set; write newTag: "${newTag.split('@')[0]}@${digestField}"`,
-      )
-    }
-    let tag: string | undefined = newTag
-    let digest: string | undefined = digestField
-    if (newTag?.includes('@')) {
-      const at_ = newTag.indexOf('@')
-      tag = newTag.slice(0, at_) || undefined
-      digest = newTag.slice(at_ + 1)
-    }
-    if (digest !== undefined && !isSha256Digest(digest)) {
-      ctx.report(
-        'image-digest-format',
-        k.path,
-        at(digestField !== undefined ? 'digest' : 'newTag'),
-        `${name}: digest "${digest}" is not sha256:<64 lowercase hex>${DIGEST_LIKE.test(digest) ? '' : ' (missing the sha256: prefix?)'}`,
-      )
-    }
-    const repoName = (entry.newName as string | undefined) ?? name
-    const ref = tryParseImageRef(repoName)
-    if (!ref || ref.tag !== undefined || ref.digest !== undefined) {
-      // A tag inside name/newName is ignored by kustomize's matching and confuses Renovate.
-      if (ref?.tag === 'latest') ctx.report('image-latest', k.path, at('newName'), `${repoName} uses the tag latest`)
-      else if (!ref) ctx.report('kustomization-invalid', k.path, at('name'), `"${repoName}" is not a valid image name`)
-    }
-    if (ref && !registryAllowed(policy, repository(ref))) {
-      ctx.report(
-        'image-registry-not-allowed',
-        k.path,
-        at(entry.newName !== undefined ? 'newName' : 'name'),
-        `${repository(ref)} is outside the allowed registries (${policy.prefixes.join(', ')})`,
-      )
-    }
-    if (tag === 'latest') {
-      ctx.report(
-        'image-latest',
-        k.path,
-        at('newTag'),
-        `${name} uses the tag latest; use "${policy.tag}" pinned by digest`,
-      )
-    } else if (tag === undefined && digest === undefined) {
-      ctx.report('image-untagged', k.path, at(), `${name} has no newTag; the base's untagged image would be deployed`)
-    } else if (tag === undefined) {
-      ctx.report(
-        'image-tag-policy',
-        k.path,
-        at('digest'),
-        `${name} pins a digest without the tag "${policy.tag}"; Renovate then tracks it as latest`,
-      )
-    } else if (tag !== policy.tag && ref && (!policy.componentRepos || policy.componentRepos.has(repository(ref)))) {
-      ctx.report(
-        'image-tag-policy',
-        k.path,
-        at('newTag'),
-        `${name} uses tag "${tag}"; this repo deploys "${policy.tag}" (set in ${SPEC_FILE})`,
-      )
-    }
-    if (tag !== undefined && tag !== 'latest' && digest === undefined && !policy.allowUnpinned) {
-      ctx.report(
-        'image-unpinned',
-        k.path,
-        at('newTag'),
-        `${name}:${tag} is not pinned by digest and ${SPEC_FILE} sets allowUnpinned: false`,
-      )
+    const repoName = (entry.newName as string | undefined) ?? entry.name
+    if (!tryParseImageRef(repoName)) {
+      ctx.report('kustomization-invalid', k.path, at('name'), `"${repoName}" is not a valid image name`)
+      mark()
+      return
     }
   })
+  for (const key of invalid) ctx.invalidPinEntries.add(key)
+  // An environment's pin file is the pin check's (through the pin seam); every other kustomization is read here,
+  // through the same reader and the same policy.
+  if (pinFiles.has(k.path)) return
+  const document = k.file.docs[0]?.document
+  if (!document) return
+  const located: LocatedDocument = { doc: document, at: locator(k.file.lineCounter) }
+  for (const pin of kustomizeImagePins(ctx.spec, located, k.path)) {
+    if (invalid.has(`${k.path}:${pin.at.entry.line}:${pin.at.entry.column}`)) continue
+    checkPinPolicy(ctx, pin, policy, 'kustomize-images')
+  }
 }
 
 function checkOverlayImages(ctx: CheckContext, all: Map<string, Kustomization>): void {
   const spec = ctx.spec
-  // With Dependabot the pins are image patches, not images: entries; check-dependabot checks them.
-  if (!spec || spec.updater === 'dependabot') return
+  if (spec?.flavour !== 'kustomize') return
+  const patches = spec.updater === 'dependabot'
   for (const environment of spec.environments) {
     const overlay = all.get(`environments/${environment.name}`)
     if (!overlay) continue
     const reached = reachable(all, overlay.dir)
     const covered = new Set<string>()
+    const patched = new Set<string>()
     for (const dir of reached) {
-      const images = all.get(dir)?.value.images
+      const k = all.get(dir)
+      for (const patch of k?.patches ?? []) patched.add(patch)
+      const images = k?.value.images
       if (!Array.isArray(images)) continue
       for (const e of images) if (isRecord(e) && typeof e.name === 'string') covered.add(repositoryOf(e.name) ?? e.name)
     }
     for (const component of spec.components) {
       if (!reached.has(`components/${component.name}/base`)) continue
+      if (patches) {
+        // With Dependabot the pin is the image patch: an overlay that stops listing it deploys the untagged base.
+        const file = imagePatchPath(environment.name, component.name)
+        if (patched.has(file)) continue
+        const relative = file.slice(overlay.dir.length + 1)
+        ctx.report(
+          'kustomize-image-missing',
+          overlay.path,
+          locate(overlay.file, 0, overlay.value.patches === undefined ? [] : ['patches']),
+          ctx.tree.files.has(file)
+            ? `${overlay.path} does not list ${relative} under patches: environment "${environment.name}" would deploy the untagged base image ${component.image}, and Dependabot's updates to ${relative} would never deploy`
+            : `no image patch for component "${component.name}" in environment "${environment.name}" (${file}): the untagged base image ${component.image} would deploy`,
+          `List \`- path: ${relative}\` under patches: in ${overlay.path} (\`npx konflux-gitops init\` writes the patch and the entry).`,
+        )
+        continue
+      }
       if (!covered.has(repositoryOf(component.image) ?? component.image)) {
         ctx.report(
           'kustomize-image-missing',
@@ -355,14 +283,34 @@ function checkOverlayImages(ctx: CheckContext, all: Map<string, Kustomization>):
       }
     }
   }
+  if (patches) checkUnreferencedPatches(ctx, all)
+}
+
+/** images/<component>.yaml files that no kustomization lists: Dependabot keeps moving a pin nothing deploys. */
+function checkUnreferencedPatches(ctx: CheckContext, all: Map<string, Kustomization>): void {
+  if (!ctx.enabled('image-patch-unreferenced')) return
+  const listed = new Set([...all.values()].flatMap((k) => k.patches))
+  for (const path of [...ctx.tree.files.keys()].sort()) {
+    const match = /^environments\/([^/]+)\/images\/([^/]+)\.ya?ml$/.exec(path)
+    if (!match || listed.has(path)) continue
+    const [, env, name] = match
+    const known = ctx.spec?.components.some((c) => c.name === name)
+    ctx.report(
+      'image-patch-unreferenced',
+      path,
+      { line: 1, column: 1 },
+      `no kustomization lists ${path} under patches:${known ? ` environments/${env}/kustomization.yaml should` : ` (and "${name}" is not a component of ${SPEC_FILE})`}: Dependabot moves its pin, and nothing deploys it`,
+    )
+  }
 }
 
 export function checkKustomize(ctx: CheckContext): void {
   const all = collectKustomizations(ctx)
   const policy = imagePolicyOf(ctx)
+  const pinFiles = ctx.spec && pinStoreShape(ctx.spec) === 'kustomize-images' ? pinFilesOf(ctx.spec) : new Set<string>()
   for (const k of all.values()) {
     checkPaths(ctx, k)
-    checkImages(ctx, k, policy)
+    checkImages(ctx, k, policy, pinFiles)
   }
   checkCycles(ctx, all)
   checkOverlayImages(ctx, all)

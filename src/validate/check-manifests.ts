@@ -1,8 +1,8 @@
 import { matchesGlob } from 'node:path'
 import { repository, tryParseImageRef } from '../image-ref/index.js'
-import { imagePolicyOf, registryAllowed } from './check-kustomize.js'
 import { kustomizationFiles } from './check-layout.js'
 import { type CheckContext, isRecord, joinRepoPath } from './context.js'
+import { imagePolicyOf, registryAllowed } from './image-policy.js'
 import { locate, type ParsedFile } from './yaml-docs.js'
 
 type Validator = (value: unknown) => { instancePath: string; message?: string }[]

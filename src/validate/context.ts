@@ -12,7 +12,10 @@ export interface CheckContext {
   spec: RepoSpec | undefined
   /** Rules selected for this run; checks skip work for rules that are off. */
   enabled(rule: RuleId): boolean
-  report(rule: RuleId, file: string, position: Position | null, message: string): void
+  /** A finding; `hint` replaces the rule's own hint where a shape spells the fix differently. */
+  report(rule: RuleId, file: string, position: Position | null, message: string, hint?: string): void
+  /** `file:line:column` of pin entries whose shape is invalid (reported once): the policy skips them. */
+  invalidPinEntries: Set<string>
 }
 
 export class FindingCollector {
@@ -25,7 +28,7 @@ export class FindingCollector {
 
   enabled = (rule: RuleId): boolean => this.selected.has(rule)
 
-  report = (rule: RuleId, file: string, position: Position | null, message: string): void => {
+  report = (rule: RuleId, file: string, position: Position | null, message: string, hint?: string): void => {
     if (!this.selected.has(rule)) return
     const definition = ruleById(rule)
     if (!definition) throw new Error(`internal: rule ${rule} is not in RULES`)
@@ -36,7 +39,7 @@ export class FindingCollector {
       line: position?.line ?? null,
       column: position?.column ?? null,
       message,
-      hint: definition.hint,
+      hint: hint ?? definition.hint,
     })
   }
 }

@@ -1,9 +1,11 @@
 import { checkDependabot } from './check-dependabot.js'
 import { checkDrift, type DigestResolver } from './check-drift.js'
 import { checkFreeze } from './check-freeze.js'
+import { checkHelm } from './check-helm.js'
 import { checkKustomize } from './check-kustomize.js'
 import { checkLayout, checkSpec } from './check-layout.js'
 import { checkManifests } from './check-manifests.js'
+import { checkPins } from './check-pins.js'
 import { checkRenovate, defaultRenovateChecker, type RenovateChecker } from './check-renovate.js'
 import { type CheckContext, FindingCollector } from './context.js'
 import { type Finding, RULE_IDS, type RuleId } from './rules.js'
@@ -86,10 +88,13 @@ export async function checkTree(tree: RepoTree, options: CheckOptions = {}): Pro
     yaml,
     enabled: collector.enabled,
     report: collector.report,
+    invalidPinEntries: new Set(),
   }
   const ctx: CheckContext = { ...base, spec: checkSpec(base) }
   checkLayout(ctx)
   checkKustomize(ctx)
+  checkPins(ctx)
+  checkHelm(ctx)
   await checkManifests(ctx)
   checkDependabot(ctx)
   // Loading Renovate costs about a second: only when a config file is there to check and its rules are on.

@@ -102,13 +102,15 @@ export const RULES = [
   {
     id: 'kustomize-image-missing',
     severity: 'error',
-    summary: 'An environment overlay has no images: entry for a component it deploys',
+    summary:
+      'An environment has no pin for a component it deploys: no images: entry, no Helm values entry, or (Dependabot) its overlay no longer patches the component',
     hint: 'Add `images: [{name: <component image>, newTag: released}]` to the overlay (init writes it).',
   },
   {
     id: 'image-tag-and-digest',
     severity: 'error',
-    summary: 'An images: entry sets both newTag and digest (Renovate skips it; kustomize ignores the tag)',
+    summary:
+      'A pin sets a separate digest beside its tag (kustomize newTag + digest; Helm tag + digest:), which no updater reads',
     hint: 'Write one field instead: `newTag: <tag>@sha256:<digest>`.',
   },
   {
@@ -192,13 +194,41 @@ export const RULES = [
     summary: 'The Renovate config does not pin image digests',
     hint: 'Extend "docker:pinDigests" (or set pinDigests: true) so `newTag: <tag>` becomes `<tag>@sha256:…`.',
   },
+  // Helm (flavour: helm)
+  {
+    id: 'helm-values-invalid',
+    severity: 'error',
+    summary:
+      "An environment's values.yaml does not have the shape the chart reads: components.<c>.image.{repository, tag}",
+    hint: 'Write components: {<component>: {image: {repository: <image>, tag: "<tag>@sha256:<digest>"}}} (init writes it).',
+  },
+  {
+    id: 'helm-component-unknown',
+    severity: 'error',
+    summary: 'A key under components: in a values file is not a component of the spec (the chart deploys it anyway)',
+    hint: 'Add the component to konflux-gitops.yaml (`component add`), or delete the key from the values file.',
+  },
+  {
+    id: 'helm-values-ignored',
+    severity: 'error',
+    summary:
+      'A values file in an environment folder that the chart never reads (Argo CD passes only environments/<env>/values.yaml)',
+    hint: 'Move its settings into environments/<env>/values.yaml and delete the file.',
+  },
   // Optional checks
   // Dependabot (updater: dependabot)
+  {
+    id: 'image-patch-unreferenced',
+    severity: 'error',
+    summary:
+      'An images/<component>.yaml patch that no kustomization lists under patches: (Dependabot moves a pin nothing deploys)',
+    hint: 'List it under patches: in the environment kustomization (`- path: images/<component>.yaml`), or delete it.',
+  },
   {
     id: 'dependabot-pin-invisible',
     severity: 'error',
     summary:
-      'A pin Dependabot cannot see: its directory is not listed in .github/dependabot.yml, the image: is quoted, or it sits under another key (kustomize images:, digest:)',
+      'A pin Dependabot cannot see: its directory is not listed in .github/dependabot.yml, the image: is quoted, or it sits under another key (kustomize images:)',
     hint: 'Run `npx konflux-gitops init` to regenerate .github/dependabot.yml and the pins, or apply the fix in the message.',
   },
   {
