@@ -4,8 +4,8 @@ import type { ComponentPin } from './types.js'
 export type TagResolver = (repository: string, tag: string) => Promise<string>
 
 /** One pin compared with what its tag points at now. */
-export interface PinDrift {
-  readonly pin: ComponentPin
+export interface PinDrift<P extends ComponentPin = ComponentPin> {
+  readonly pin: P
   /** `repository:tag` that was looked up. */
   readonly reference: string
   /** What the tag points at now; null when the lookup failed. */
@@ -35,11 +35,11 @@ export function memoTagResolver(resolve: TagResolver): TagResolver {
  * The one drift function (validate --against-registry, doctor, status): each pin's `repository:tag` (a pin without
  * a tag follows `defaultTag`) asked of the registry once, and compared with the pinned digest.
  */
-export async function driftOf(
-  pins: readonly ComponentPin[],
+export async function driftOf<P extends ComponentPin>(
+  pins: readonly P[],
   resolve: TagResolver,
   options: { defaultTag?: string } = {},
-): Promise<PinDrift[]> {
+): Promise<PinDrift<P>[]> {
   const lookup = memoTagResolver(resolve)
   return Promise.all(
     pins.flatMap((pin) => {
@@ -48,14 +48,14 @@ export async function driftOf(
       const reference = `${pin.repository}:${tag}`
       return [
         lookup(pin.repository, tag).then(
-          (current): PinDrift => ({
+          (current): PinDrift<P> => ({
             pin,
             reference,
             current,
             error: null,
             drifted: pin.digest !== undefined && current !== pin.digest,
           }),
-          (error: unknown): PinDrift => ({
+          (error: unknown): PinDrift<P> => ({
             pin,
             reference,
             current: null,

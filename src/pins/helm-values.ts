@@ -3,7 +3,7 @@ import { UsageError } from '../cli/errors.js'
 import type { RepoSpec } from '../spec/index.js'
 import { formatPinnedTag, parsePinnedTag } from './pinned-tag.js'
 import { keyAt, mapAt, parseLocated, parseYamlFile, START } from './positions.js'
-import type { ComponentPin, PinStore, PinUpdate } from './types.js'
+import type { LocatedPin, PinStore, PinUpdate } from './types.js'
 
 /**
  * `environments/<env>/values.yaml`: the name both updaters look for by default (Renovate's helm-values reads only
@@ -51,7 +51,7 @@ export const helmValuesStore: PinStore = {
     const located = parseLocated(text, file)
     const components = componentsMap(located.doc, file)
     if (!components) return []
-    const pins: ComponentPin[] = []
+    const pins: LocatedPin[] = []
     for (const pair of components.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key)
       if (!isMap(pair.value)) continue

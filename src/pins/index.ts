@@ -16,7 +16,16 @@ export {
 } from './manifest-patches.js'
 export { formatPinnedTag, parsePinnedTag } from './pinned-tag.js'
 export { type LocatedDocument, locator, parseLocated, parseYamlFile } from './positions.js'
-export type { ComponentPin, PinFields, PinPosition, PinShape, PinStore, PinUpdate, ReadText } from './types.js'
+export type {
+  ComponentPin,
+  LocatedPin,
+  PinFields,
+  PinPosition,
+  PinShape,
+  PinStore,
+  PinUpdate,
+  ReadText,
+} from './types.js'
 
 /**
  * The pin store for a repo's flavour and updater. Helm values suit both updaters; a kustomize repo kept by

@@ -3,7 +3,7 @@ import { UsageError } from '../cli/errors.js'
 import type { RepoSpec } from '../spec/index.js'
 import { formatPinnedTag, parsePinnedTag } from './pinned-tag.js'
 import { keyAt, type LocatedDocument, parseLocated, parseYamlFile, START } from './positions.js'
-import type { ComponentPin, PinStore, PinUpdate } from './types.js'
+import type { LocatedPin, PinStore, PinUpdate } from './types.js'
 
 export { parseYamlFile }
 
@@ -68,10 +68,10 @@ export function kustomizeImagePins(
   spec: Pick<RepoSpec, 'components'> | undefined,
   located: LocatedDocument,
   file: string,
-): ComponentPin[] {
+): LocatedPin[] {
   const images = imagesSeq(located.doc, file)
   if (!images) return []
-  const pins: ComponentPin[] = []
+  const pins: LocatedPin[] = []
   for (const entry of images.items) {
     const name = entryName(entry)
     if (name === undefined) continue

@@ -3,7 +3,7 @@ import { UsageError } from '../cli/errors.js'
 import type { ComponentSpec, RepoSpec } from '../spec/index.js'
 import { formatPinnedTag, parsePinnedTag } from './pinned-tag.js'
 import { keyAt, parseLocated, parseYamlFile, START } from './positions.js'
-import type { ComponentPin, PinStore, ReadText } from './types.js'
+import type { LocatedPin, PinStore, ReadText } from './types.js'
 
 /** Folder of an environment's image patches: the directory dependabot.yml lists for that environment. */
 export function imagePatchDir(env: string): string {
@@ -92,7 +92,7 @@ export const manifestPatchesStore: PinStore = {
   },
 
   read(spec, env, readText) {
-    const pins: ComponentPin[] = []
+    const pins: LocatedPin[] = []
     for (const component of spec.components) {
       const file = imagePatchPath(env, component.name)
       const text = readText(file)

@@ -30,17 +30,21 @@ export interface ComponentPin {
    * `image.repository`; the patch's `image:` without tag and digest).
    */
   readonly repository: string
-  /** How the entry names itself: kustomize `name`, the Helm key under `components:`, the patch's container name. */
-  readonly name: string
   /** Repo-relative file the pin lives in. */
   readonly file: string
-  /** Where the pin's tag is (or the entry, when it has no tag): 1-based. */
+  readonly tag: string | undefined
+  /** The digest the pin deploys (inside the tag, `<tag>@sha256:…`; kustomize also reads a separate digest:). */
+  readonly digest: string | undefined
+}
+
+/** A pin as the store read it: where it is written, and how the entry names itself. */
+export interface LocatedPin extends ComponentPin {
+  /** How the entry names itself: kustomize `name`, the Helm key under `components:`, the patch's container name. */
+  readonly name: string
+  /** Where the pin's tag is (or the entry, when it has no tag): 1-based, from the yaml node ranges. */
   readonly line: number
   readonly column: number
   readonly at: PinFields
-  readonly tag: string | undefined
-  /** The digest the pin deploys: inside the tag (`<tag>@sha256:…`), else a separate digest key. */
-  readonly digest: string | undefined
   /** The value of a separate digest key beside the tag, which no updater reads; undefined when absent. */
   readonly separateDigest: string | undefined
 }
@@ -64,7 +68,7 @@ export interface PinStore {
   readonly shape: PinShape
   /** Repo-relative files holding this environment's pins. */
   files(spec: RepoSpec, env: string): string[]
-  read(spec: RepoSpec, env: string, readText: ReadText): ComponentPin[]
+  read(spec: RepoSpec, env: string, readText: ReadText): LocatedPin[]
   /** New text for each file that holds pins, from the current text (or a fresh file when absent). */
   write(spec: RepoSpec, env: string, readText: ReadText, update: PinUpdate): Map<string, string>
 }

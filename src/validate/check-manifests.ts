@@ -296,7 +296,15 @@ function checkArgoPaths(ctx: CheckContext, docs: ObjectDoc[]): void {
       const spec = doc.value.spec
       if (!isRecord(spec)) continue
       const template = getIn(spec, ['template', 'spec'])
-      if (isRecord(template)) checkSource(doc, template.source, ['spec', 'template', 'spec', 'source'])
+      if (isRecord(template)) {
+        checkSource(doc, template.source, ['spec', 'template', 'spec', 'source'])
+        // A Helm repo's ApplicationSet has two sources: the chart folder and the values ($values).
+        if (Array.isArray(template.sources)) {
+          template.sources.forEach((s, i) => {
+            checkSource(doc, s, ['spec', 'template', 'spec', 'sources', i])
+          })
+        }
+      }
       const generators = Array.isArray(spec.generators) ? spec.generators : []
       generators.forEach((generator, g) => {
         const directories = getIn(generator, ['git', 'directories'])

@@ -1,5 +1,5 @@
 import { isSha256Digest, repository, tryParseImageRef } from '../image-ref/index.js'
-import { type ComponentPin, type PinPosition, type PinShape, type PinStore, pinStoreFor } from '../pins/index.js'
+import { type LocatedPin, type PinPosition, type PinShape, type PinStore, pinStoreFor } from '../pins/index.js'
 import { type RepoSpec, SPEC_FILE } from '../spec/index.js'
 import type { CheckContext } from './context.js'
 import { type ImagePolicy, imagePolicyOf, registryAllowed } from './image-policy.js'
@@ -11,7 +11,7 @@ interface Vocabulary {
   tag: string
   digest: string
   /** `<where> ` prefix naming the entry. */
-  entry(pin: ComponentPin): string
+  entry(pin: LocatedPin): string
 }
 
 const VOCABULARY: Record<PinShape, Vocabulary> = {
@@ -66,7 +66,7 @@ function hintFor(rule: string, shape: PinShape, spec: RepoSpec | undefined): str
  * The image policy of one pin, whatever its shape: tag latest, untagged, a tag other than the spec's, unpinned
  * where allowUnpinned is off, a registry outside the allowed prefixes, a digest beside the tag, a malformed digest.
  */
-export function checkPinPolicy(ctx: CheckContext, pin: ComponentPin, policy: ImagePolicy, shape: PinShape): void {
+export function checkPinPolicy(ctx: CheckContext, pin: LocatedPin, policy: ImagePolicy, shape: PinShape): void {
   const words = VOCABULARY[shape]
   const report = (rule: Parameters<CheckContext['report']>[0], at: PinPosition | null, message: string) =>
     ctx.report(rule, pin.file, at ?? pin.at.entry, message, hintFor(rule, shape, ctx.spec))
@@ -143,7 +143,7 @@ export function treeReader(ctx: Pick<CheckContext, 'tree'>): (path: string) => s
 
 export interface EnvironmentPins {
   env: string
-  pins: ComponentPin[]
+  pins: LocatedPin[]
 }
 
 /**

@@ -100,11 +100,17 @@ describe('init --flavour helm', () => {
       await writeFile(join(repo, 'environments/prod/values.yaml'), values.replace(`repository: ${API}`, 'repo: x'))
       const broken = await runCli(['validate', repo, '--build', '--json'], { env })
       expect(broken.exitCode).toBe(1)
+      // The static check names the entry; helm template fails on it too.
       expect((broken.json as Loose).findings).toEqual([
         expect.objectContaining({
           rule: 'kustomize-build',
           file: 'environments/prod/values.yaml',
           message: expect.stringContaining('components.api.image.repository is not set'),
+        }),
+        expect.objectContaining({
+          rule: 'helm-values-invalid',
+          file: 'environments/prod/values.yaml',
+          line: values.split('\n').findIndex((l) => l.trimStart().startsWith('image:')) + 1,
         }),
       ])
     })

@@ -225,4 +225,9 @@ export const RULES_TESTED_ELSEWHERE: RuleId[] = [
   'freeze-mismatch',
   // test/dependabot/dependabot.test.ts: a quoted image: and a directory dependabot.yml does not list
   'dependabot-pin-invisible',
+  // test/shapes/validate-matrix.test.ts: rules of the Helm and Dependabot shapes, which this kustomize repo is not
+  'helm-values-invalid',
+  'helm-component-unknown',
+  'helm-values-ignored',
+  'image-patch-unreferenced',
 ]
