@@ -11,6 +11,7 @@ import {
   loadMapping,
   loadNotifyTargets,
   loadPlanner,
+  loadVerifyConfig,
 } from '../../src/releaser/wiring.js'
 
 export const SECRET_ENV = 'KONFLUX_GITOPS_WEBHOOK_SECRET'
@@ -70,6 +71,12 @@ run-again box). Notifications are journal steps of their own: retried with backo
 --notify-max-attempts (shown by GET /v1/releases/ID; \`releaser retry\` sends them again), never holding back a
 retag. Token: GITHUB_TOKEN/GH_TOKEN, or a GitHub App (--github-app-id, --github-app-key-file); never logged.
 Dependabot has no API that starts a run: a Dependabot repository is warned about, not told.
+
+With --verify-key FILE (repeatable) or verify: {keys: [cosign.pub], builderId: ID} in the --mapping file, a
+digest must carry a cosign signature by one of the keys (sha256-<hex>.sig tag or OCI referrer; an index by its index
+digest) before any of its tags moves; builderId also requires signed SLSA provenance from that builder. An unsigned
+digest is settled as refused in the journal, naming the missing signature; nothing moves for it, and
+\`releaser retry\` checks it again. Keyless signatures (Fulcio, Rekor) are not verified.
 
 Endpoints: POST /v1/snapshots, GET /v1/releases/ID, POST /v1/releases/ID/retry (signed), /healthz, /readyz,
 /metrics (Prometheus). Logs are JSON lines on stderr. SIGTERM/SIGINT stop accepting, finish in-flight retags
@@ -142,6 +149,11 @@ ${EXIT_CODES_HELP}`
       description: 'Quay OAuth token to clear the expiry a moved tag inherits from quay.expires-after',
       env: 'QUAY_TOKEN',
     }),
+    'verify-key': Flags.string({
+      description:
+        'public key (PEM) every released digest must be signed by (repeatable; also verify: {keys: [...]} in the --mapping file); an unsigned one is refused',
+      multiple: true,
+    }),
     'body-limit': Flags.integer({ description: 'largest webhook body in bytes', default: 1024 * 1024, min: 1024 }),
     ...notifyFlags({
       notify:
@@ -163,6 +175,7 @@ ${EXIT_CODES_HELP}`
     const listen = parseListen(flags.listen)
     const secret = await readSecret(flags['webhook-secret-file'])
     const plan = await loadPlanner({ mappingFile: flags.mapping, tags: flags.tag ?? [] })
+    const verify = await loadVerifyConfig(flags['verify-key'] ?? [], flags.mapping)
     // Checked before listening: a bad target or a missing token is a usage error, not a failed notification later.
     const notify = await createReleaserNotify({
       targets: flags.notify ?? [],
@@ -181,7 +194,10 @@ ${EXIT_CODES_HELP}`
       bodyLimit: flags['body-limit'],
       plan,
       createExecutor: (observer) =>
-        createRegistryExecutor(observer, flags['quay-token'] ? { quay: { token: flags['quay-token'] } } : {}),
+        createRegistryExecutor(observer, {
+          ...(flags['quay-token'] ? { quay: { token: flags['quay-token'] } } : {}),
+          verify,
+        }),
       worker: { perRegistryConcurrency: flags.concurrency, maxAttempts: flags['max-attempts'] },
       shutdownTimeoutMs: flags['shutdown-timeout'] * 1000,
       initState: flags['init-state'],

@@ -45,7 +45,14 @@ export interface ReleaserSummary {
   readonly reason: string
   readonly parked: number
   readonly events: { pending: number; released: number; failed: number }
-  readonly retags: { pending: number; moved: number; already: number; superseded: number; failed: number }
+  readonly retags: {
+    pending: number
+    moved: number
+    already: number
+    superseded: number
+    failed: number
+    refused: number
+  }
   readonly notifications?: { pending: number; sent: number; failed: number }
 }
 
@@ -166,6 +173,10 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
           { ...fields, attempt: event.attempt, status: event.status, delayMs: event.delayMs, error: event.error },
           'retag attempt failed, will retry',
         )
+        break
+      case 'refused':
+        metrics.retags.inc({ result: 'refused' })
+        logger.error({ ...fields, error: event.error }, 'retag refused: the digest is not signed by a trusted key')
         break
       case 'failed':
         metrics.retags.inc({ result: 'failed' })

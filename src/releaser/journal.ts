@@ -16,8 +16,9 @@ import { UserError } from '../cli/errors.js'
  */
 
 export type EventState = 'pending' | 'released' | 'failed'
-export type RetagState = 'pending' | 'moved' | 'already' | 'superseded' | 'failed'
-export const FINAL_RETAG_STATES: readonly RetagState[] = ['moved', 'already', 'superseded', 'failed']
+/** `refused`: the digest is not signed by a configured key (src/verify); nothing was written, `releaser retry` checks again. */
+export type RetagState = 'pending' | 'moved' | 'already' | 'superseded' | 'failed' | 'refused'
+export const FINAL_RETAG_STATES: readonly RetagState[] = ['moved', 'already', 'superseded', 'failed', 'refused']
 
 export interface PlannedRetag {
   readonly component: string
@@ -607,6 +608,20 @@ export class Journal {
     })
   }
 
+  /** The verification gate refused the digest: settled as `refused` at once (waiting will not sign it). */
+  refused(retag: RetagRecord, error: string, durationMs: number, now = Date.now()) {
+    this.transaction(() => {
+      this.stmt('INSERT INTO attempts (retag_id, at, outcome, error, duration_ms) VALUES (?, ?, ?, ?, ?)').run(
+        retag.id,
+        now,
+        'refused',
+        error,
+        durationMs,
+      )
+      this.settle(retag, 'refused', error, now)
+    })
+  }
+
   /** Settle one retag (inside a transaction) and, when it was the event's last open one, the event. */
   private settle(
     retag: Pick<RetagRecord, 'id' | 'eventId'>,
@@ -621,7 +636,7 @@ export class Journal {
       retag.id,
     )
     const open = this.stmt(
-      `SELECT SUM(state = 'pending') AS pending, SUM(state = 'failed') AS failed FROM retags WHERE event_id = ?`,
+      `SELECT SUM(state = 'pending') AS pending, SUM(state IN ('failed', 'refused')) AS failed FROM retags WHERE event_id = ?`,
     ).get(retag.eventId)
     if (Number(open?.pending ?? 0) === 0) {
       this.stmt('UPDATE events SET state = ?, finished_at = ? WHERE id = ?').run(
@@ -752,7 +767,7 @@ export class Journal {
       if (!event) return -1
       const changed = this.stmt(
         `UPDATE retags SET state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?
-         WHERE event_id = ? AND state = 'failed'`,
+         WHERE event_id = ? AND state IN ('failed', 'refused')`,
       ).run(now, now, id)
       if (Number(changed.changes) > 0) {
         this.stmt(`UPDATE events SET state = 'pending', finished_at = NULL WHERE id = ?`).run(id)
@@ -880,7 +895,14 @@ export class Journal {
     for (const row of this.stmt('SELECT state, COUNT(*) AS n FROM events GROUP BY state').all() as Row[]) {
       events[String(row.state) as EventState] = Number(row.n)
     }
-    const retags: Record<RetagState, number> = { pending: 0, moved: 0, already: 0, superseded: 0, failed: 0 }
+    const retags: Record<RetagState, number> = {
+      pending: 0,
+      moved: 0,
+      already: 0,
+      superseded: 0,
+      failed: 0,
+      refused: 0,
+    }
     for (const row of this.stmt('SELECT state, COUNT(*) AS n FROM retags GROUP BY state').all() as Row[]) {
       retags[String(row.state) as RetagState] = Number(row.n)
     }

@@ -50,7 +50,7 @@ export function createMetrics(journal: Journal, workerActive: () => number): Rel
     }),
     retags: new Counter({
       name: 'konflux_gitops_releaser_retags_total',
-      help: 'Settled retags by result: moved, already, superseded, failed; and retry for each failed attempt.',
+      help: 'Settled retags by result: moved, already, superseded, failed, refused; and retry for each failed attempt.',
       labelNames: ['result'],
       registers,
     }),

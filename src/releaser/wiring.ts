@@ -70,7 +70,7 @@ export function planSnapshot(
  */
 export async function createRegistryExecutor(
   observer: RegistryObserver,
-  options: { quay?: import('../registry/index.js').QuayOptions } = {},
+  options: { quay?: import('../registry/index.js').QuayOptions; verify?: VerifyConfig | undefined } = {},
 ): Promise<RetagExecutor> {
   const [{ createRegistryClient }, { RetagEngine }] = await Promise.all([
     import('../registry/index.js'),
@@ -80,7 +80,20 @@ export async function createRegistryExecutor(
     retries: 3,
     onRequest: (event) => observer.onResponse(event.registry, event.status === 0 ? 'error' : event.status),
   })
-  const engine = new RetagEngine(client, options.quay ? { quay: options.quay } : {})
+  // Every retag is checked before it moves: a refusal settles it as `refused` in the journal (worker.ts).
+  const gate =
+    options.verify && options.verify.keys.length > 0
+      ? (await import('../verify/index.js')).createSignatureGate(
+          client,
+          options.verify.keys,
+          // A refused retag may be retried once Chains has signed: check again on every attempt.
+          { refusalTtlMs: 0, ...(options.verify.attestation ? { attestation: options.verify.attestation } : {}) },
+        )
+      : undefined
+  const engine = new RetagEngine(client, {
+    ...(options.quay ? { quay: options.quay } : {}),
+    ...(gate ? { verify: (retag) => gate(retag.source) } : {}),
+  })
   return {
     async retag(request, signal) {
       const source = parseImageRef(request.source)
@@ -98,7 +111,7 @@ export async function createRegistryExecutor(
         tag: request.tag,
       })
       const outcome = await Promise.race([work, aborted])
-      if (outcome.status === 'failed' || outcome.error) {
+      if (outcome.status === 'failed' || outcome.status === 'refused' || outcome.error) {
         const error = outcome.error!
         throw new RetagFailure(error.message, {
           retryable: error.retryable,
@@ -129,6 +142,55 @@ export async function createRegistryExecutor(
     close: () => client.close(),
     destroy: () => client.transport.destroy(),
   }
+}
+
+export interface VerifyConfig {
+  keys: import('../verify/index.js').VerificationKey[]
+  attestation?: import('../verify/index.js').AttestationPolicy
+}
+
+/**
+ * The keys every released digest must be signed by: --verify-key files and the releaser config's
+ * `verify: {keys: [FILE…], builderId: ID}` (top level of the --mapping file, key paths relative to it). Read before
+ * the daemon starts, so a bad key is a usage error. Undefined when neither names a key.
+ */
+export async function loadVerifyConfig(
+  flagKeys: readonly string[],
+  configFile: string | undefined,
+): Promise<VerifyConfig | undefined> {
+  const verify = await import('../verify/index.js')
+  const config = configFile === undefined ? undefined : await readTopLevel(configFile, 'verify')
+  const files = [...flagKeys]
+  let builderId: string | undefined
+  if (config !== undefined) {
+    const { dirname, resolve } = await import('node:path')
+    const value = config as { keys?: unknown; builderId?: unknown }
+    if (
+      typeof value !== 'object' ||
+      value === null ||
+      !Array.isArray(value.keys) ||
+      !value.keys.every((k) => typeof k === 'string')
+    ) {
+      throw new UsageError(`${configFile}: verify.keys must be a list of public key files`, {
+        hint: 'verify: {keys: [cosign.pub]} (paths relative to the file)',
+      })
+    }
+    files.push(...(value.keys as string[]).map((k) => resolve(dirname(configFile!), k)))
+    if (value.builderId !== undefined) {
+      if (typeof value.builderId !== 'string') throw new UsageError(`${configFile}: verify.builderId must be a string`)
+      builderId = value.builderId
+    }
+  }
+  if (files.length === 0) return undefined
+  const keys = await verify.loadVerificationKeys(files)
+  return { keys, ...(builderId ? { attestation: { builderId } } : {}) }
+}
+
+async function readTopLevel(file: string, key: string): Promise<unknown> {
+  const { parseAllDocuments } = await import('yaml')
+  const [doc] = parseAllDocuments(await readFile(file, 'utf8')).filter((d) => 'contents' in d && d.contents !== null)
+  const value = doc && 'toJS' in doc ? (doc.toJS() as Record<string, unknown> | null) : null
+  return value && typeof value === 'object' ? value[key] : undefined
 }
 
 /**

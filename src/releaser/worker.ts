@@ -32,6 +32,7 @@ export type WorkerEvent =
   | { kind: 'superseded'; retag: RetagRecord; by: string }
   | { kind: 'retry'; retag: RetagRecord; error: string; status: number | undefined; delayMs: number; attempt: number }
   | { kind: 'failed'; retag: RetagRecord; error: string; status: number | undefined; attempt: number }
+  | { kind: 'refused'; retag: RetagRecord; error: string }
 
 /**
  * Drains the journal's pending retags into one p-queue per registry. One retag per tag at a time (so the
@@ -138,7 +139,10 @@ export class Worker {
       const reason = controller.signal.aborted ? controller.signal.reason : error
       const failure =
         reason instanceof RetagFailure ? reason : new RetagFailure((reason as Error).message, { retryable: true })
-      if (failure.retryable && attempt < this.options.maxAttempts) {
+      if (failure.code?.startsWith('verify-')) {
+        this.journal.refused(retag, failure.message, durationMs)
+        this.onEvent({ kind: 'refused', retag, error: failure.message })
+      } else if (failure.retryable && attempt < this.options.maxAttempts) {
         const delayMs = backoffMs(
           attempt,
           { baseMs: this.options.baseBackoffMs, maxMs: this.options.maxBackoffMs },

@@ -20,6 +20,8 @@ export type SourceGate = (
 ) => Promise<SourceRefusal | undefined>
 
 export interface GateOptions {
+  /** How long a refusal is reused for the same image (default 10 s; tags of one Snapshot share it; 0: only while the check runs). */
+  refusalTtlMs?: number
   /** Also require a provenance attestation meeting this policy. */
   attestation?: AttestationPolicy & {
     /** The source commit must be the Snapshot component's revision (passed by the caller as context). */
@@ -42,9 +44,17 @@ export function createSignatureGate(
     let answer = answers.get(key)
     if (!answer) {
       answer = decide(client, image, keys, options, revision)
-      // A registry failure is not an answer: the next attempt asks again.
-      answer.catch(() => answers.delete(key))
       answers.set(key, answer)
+      // A registry failure is not an answer: the next attempt asks again. A refusal is remembered only briefly (a
+      // long-running releaser checks again once Chains has signed); a signature that verified stays verified.
+      answer.then(
+        (refused) => {
+          const ttl = options.refusalTtlMs ?? 10_000
+          if (refused && ttl <= 0) answers.delete(key)
+          else if (refused) setTimeout(() => answers.delete(key), ttl).unref()
+        },
+        () => answers.delete(key),
+      )
     }
     return answer
   }
