@@ -39,7 +39,7 @@ describe('releaser with verify keys in its config (real process, real registry)'
       await signImage(registry, 'acme/api', api, chains)
       const state = join(dir, 'state')
       const daemon = await startDaemon(
-        ['--state', state, '--webhook-secret-file', join(dir, 'secret'), '--mapping', config, '--json'],
+        ['--state', state, '--init-state', '--webhook-secret-file', join(dir, 'secret'), '--mapping', config, '--json'],
         { port: await freePort(), env: registry.env },
       )
       try {
