@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../src/cli/base-command.js'
 import { dryRunFlag, proposeChangeFlags, proposeOptions, repoDirArg } from '../src/cli/flags.js'
 import { describeFreeze, type FreezeResult, freezeEnvironment } from '../src/freeze/index.js'
+import { deliveryExitCode } from '../src/git/index.js'
 
 export default class Freeze extends BaseCommand {
   static override summary = 'Stop the updater from changing an environment until it is unfrozen'
@@ -40,6 +41,7 @@ ${EXIT_CODES_HELP}`
       onProgress: (message) => this.progress(message),
     })
     this.log(describeFreeze(result))
+    this.exitWith(deliveryExitCode(result))
     return result
   }
 }

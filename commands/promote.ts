@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../src/cli/base-command.js'
 import { dryRunFlag, proposeChangeFlags, proposeOptions, repoDirArg } from '../src/cli/flags.js'
-import { describeProposedChange } from '../src/git/index.js'
+import { deliveryExitCode, describeProposedChange } from '../src/git/index.js'
 import { shortDigest } from '../src/image-ref/index.js'
 import { type PromoteResult, promote } from '../src/promote/index.js'
 
@@ -63,6 +63,7 @@ ${EXIT_CODES_HELP}`
       this.log(`${change.component.padEnd(20)} ${shortDigest(change.previous)} -> ${shortDigest(change.digest)}`)
     }
     this.log(describeProposedChange(result))
+    this.exitWith(deliveryExitCode(result))
     return result
   }
 }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../src/cli/base-command.js'
 import { dryRunFlag, proposeChangeFlags, proposeOptions, repoDirArg } from '../src/cli/flags.js'
-import { describeProposedChange } from '../src/git/index.js'
+import { deliveryExitCode, describeProposedChange } from '../src/git/index.js'
 import { shortDigest } from '../src/image-ref/index.js'
 import { type RollbackResult, rollback } from '../src/rollback/index.js'
 
@@ -63,6 +63,7 @@ ${EXIT_CODES_HELP}`
     }
     if (result.frozen) this.log(`${result.env} frozen: ${result.frozen.reason ?? ''}`)
     this.log(describeProposedChange(result))
+    this.exitWith(deliveryExitCode(result))
     return result
   }
 }

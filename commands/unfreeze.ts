@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../src/cli/base-command.js'
 import { dryRunFlag, proposeChangeFlags, proposeOptions, repoDirArg } from '../src/cli/flags.js'
 import { describeFreeze, type FreezeResult, freezeEnvironment } from '../src/freeze/index.js'
+import { deliveryExitCode } from '../src/git/index.js'
 
 export default class Unfreeze extends BaseCommand {
   static override summary = 'Let the updater change a frozen environment again'
@@ -32,6 +33,7 @@ ${EXIT_CODES_HELP}`
       onProgress: (message) => this.progress(message),
     })
     this.log(describeFreeze(result))
+    this.exitWith(deliveryExitCode(result))
     return result
   }
 }

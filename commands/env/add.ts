@@ -19,7 +19,14 @@ ${EXIT_CODES_HELP}`
   static override flags = {
     namespace: Flags.string({ description: 'namespace to deploy to (default <app>-NAME)' }),
     'destination-server': Flags.string({ description: 'cluster API URL Argo CD deploys this environment to' }),
-    'auto-merge': Flags.boolean({ description: "merge Renovate's digest updates without review", allowNo: true }),
+    'auto-merge': Flags.boolean({
+      description: "merge the updater's digest updates without review (refused for prod and production)",
+      allowNo: true,
+    }),
+    pin: Flags.boolean({
+      description: "pin every component to its tag's current digest in the registry",
+      default: false,
+    }),
     ...scaffoldFlags('replace generated files you edited'),
   }
 
@@ -31,6 +38,7 @@ ${EXIT_CODES_HELP}`
       namespace: flags.namespace,
       destinationServer: flags['destination-server'],
       autoMerge: flags['auto-merge'],
+      pin: flags.pin,
       ...scaffoldOptions(flags),
       progress: (message) => this.progress(message),
     })

@@ -1,18 +1,14 @@
 import { execFile } from 'node:child_process'
-import { resolve } from 'node:path'
-import { UserError } from '../cli/errors.js'
 import { gitEnvironment } from '../git/environment.js'
 import {
-  assertCleanRepo,
-  commitChange,
+  deliver,
   deliveryOf,
-  diffAgainstTree,
-  dirtyPaths,
-  notCommitted,
+  notDelivered,
   type ProposedChange,
   type ProposeOptions,
+  parseGitHubRepo,
 } from '../git/index.js'
-import { repoReader } from '../render/index.js'
+import { openGitOpsRepo } from '../repo/index.js'
 import { type Freeze, planFreeze } from './plan.js'
 
 /** The who, when and why of a new freeze, as a caller may give them. */
@@ -88,8 +84,9 @@ export function freezeMessage(env: string, freeze: Freeze | undefined, previous:
 }
 
 export async function freezeEnvironment(options: FreezeOptions): Promise<FreezeResult> {
-  const dir = resolve(options.dir)
-  const readText = repoReader(dir)
+  const command = options.unfreeze ? 'unfreeze' : 'freeze'
+  if (options.github !== undefined) parseGitHubRepo(options.github)
+  const { dir, readText } = await openGitOpsRepo(options.dir, { write: options.dryRun ? undefined : command })
   const freeze: Freeze | undefined = options.unfreeze
     ? undefined
     : await newFreeze(dir, { by: options.by, now: options.now, reason: options.reason || undefined })
@@ -100,40 +97,23 @@ export async function freezeEnvironment(options: FreezeOptions): Promise<FreezeR
   const plan = planFreeze({ env: options.env, freeze: kept, readText })
   const result: FreezeResult = {
     env: options.env,
-    action: options.unfreeze ? 'unfreeze' : 'freeze',
+    action: command,
     frozen: kept ?? null,
     previous: plan.previous,
     files: [...plan.files.keys()],
     updaterConfig: plan.updaterConfig,
-    ...notCommitted(options.branch ?? null, options.dryRun),
+    ...notDelivered(options.branch ?? null, options.dryRun),
   }
   if (plan.files.size === 0) return result
-  if (options.dryRun) {
-    result.diff = await diffAgainstTree(dir, plan.files)
-    return result
-  }
-  await assertCleanRepo(dir, options.unfreeze ? 'unfreeze' : 'freeze').catch(async (error) => {
-    // Unrelated local edits may stay; only the files this command rewrites must be clean.
-    if (!(error instanceof UserError) || error.code !== 'dirty-tree') throw error
-    const dirty = (await dirtyPaths(dir)).filter((path) => plan.files.has(path))
-    if (dirty.length > 0) {
-      throw new UserError(
-        `${dirty.join(', ')} has uncommitted changes: refusing to mix them into the ${result.action}`,
-        {
-          code: 'dirty-tree',
-          hint: `Commit or stash them, then run ${result.action} again.`,
-        },
-      )
-    }
-  })
-  const branch = options.branch ?? (options.github ? `konflux-gitops/${result.action}-${options.env}` : undefined)
-  const committed = await commitChange({
+  const branch = options.branch ?? (options.github ? `konflux-gitops/${command}-${options.env}` : undefined)
+  const delivered = await deliver({
     dir,
     files: plan.files,
     message: freezeMessage(options.env, kept, plan.previous),
     branch,
     ...deliveryOf(options),
+    command,
     onProgress: options.onProgress,
   })
-  return { ...result, ...committed }
+  return { ...result, ...delivered }
 }

@@ -13,6 +13,7 @@ import { type Document, isMap, isSeq, type YAMLMap } from 'yaml'
 import { UsageError, UserError } from '../cli/errors.js'
 import { parseYamlFile } from '../pins/index.js'
 import { renovateConfigForRepo } from '../presets/render.js'
+import { NOT_A_GITOPS_REPO } from '../repo/index.js'
 import { LEDGER_FILE, parseLedger, renderLedger } from '../scaffold/ledger.js'
 import { planFiles } from '../scaffold/plan.js'
 import { reconcile } from '../scaffold/reconcile.js'
@@ -59,8 +60,8 @@ export interface FreezePlan {
 export function planFreeze(input: FreezePlanInput): FreezePlan {
   const specText = input.readText(SPEC_FILE)
   if (specText === undefined) {
-    throw new UsageError(`no ${SPEC_FILE} here: not a konflux-gitops repository`, {
-      code: 'not-a-gitops-repo',
+    throw new UsageError(`no ${SPEC_FILE} here: it is not a konflux-gitops repo`, {
+      code: NOT_A_GITOPS_REPO,
       hint: 'Pass the GitOps repo folder as DIR, or create one with konflux-gitops init.',
     })
   }
@@ -276,7 +277,7 @@ function regenerated(
     const entry = next.files[change.path]
     if (entry !== undefined) entries[change.path] = entry
   }
-  const nextLedger = ledgerText === undefined ? undefined : renderLedger({ version: 1, files: entries })
+  const nextLedger = ledgerText === undefined ? undefined : renderLedger({ ...ledger, files: entries })
   return { files, ledger: nextLedger === ledgerText ? undefined : nextLedger }
 }
 

@@ -17,8 +17,6 @@ export interface GitRepo {
   /** Files git knows or sees in the work tree (tracked plus untracked, not ignored). */
   listFiles(): Promise<string[]>
   init(branch: string): Promise<void>
-  /** Stage and commit exactly these paths (others stay as they are); returns the new commit, or null if none changed. */
-  commitPaths(paths: readonly string[], message: string): Promise<string | null>
   currentBranch(): Promise<string | undefined>
   setRemote(name: string, url: string): Promise<void>
   push(
@@ -86,20 +84,6 @@ export function openRepo(dir: string): GitRepo {
       await git.raw(['init', `--initial-branch=${branch}`])
     },
 
-    async commitPaths(paths, message) {
-      if (paths.length === 0) return null
-      const git = await client(absolute, await authorEnv(absolute))
-      const status = await git.raw(['status', '--porcelain', '-z', '--untracked-files=all', '--', ...paths])
-      const changed = status
-        .split('\0')
-        .filter((entry) => entry.length > 3)
-        .map((entry) => entry.slice(3))
-      if (changed.length === 0) return null
-      await git.raw(['add', '-A', '--', ...changed])
-      await git.raw(['commit', '--quiet', '-m', message, '--', ...changed])
-      return (await git.revparse(['HEAD'])).trim()
-    },
-
     async currentBranch() {
       const git = await client(absolute)
       try {
@@ -154,7 +138,7 @@ async function realPath(path: string): Promise<string> {
 }
 
 /** Author and committer from git config or the environment; the fallback only fills what is missing. */
-async function authorEnv(dir: string): Promise<NodeJS.ProcessEnv> {
+export async function authorEnv(dir: string): Promise<NodeJS.ProcessEnv> {
   const git = await client(dir)
   const config = async (key: string) => {
     try {
@@ -179,21 +163,23 @@ async function authorEnv(dir: string): Promise<NodeJS.ProcessEnv> {
 
 export {
   assertBranchFree,
-  assertCleanRepo,
-  type ChangeToCommit,
-  type ChangeWording,
-  type CommittedChange,
-  commitChange,
+  type Delivery,
+  deliver,
+  guardPaths,
+  notDelivered,
+  type PullRequestRef,
+  type PushAuth,
+  parseGitHubRepo,
+  type RepoChange,
+  recoverInterruptedDelivery,
+} from './deliver.js'
+export {
+  deliveryExitCode,
   deliveryOf,
   describeCommit,
   describeProposedChange,
   describePullRequest,
-  diffAgainstTree,
-  notCommitted,
   type ProposedChange,
   type ProposeOptions,
-  type PullRequestRef,
-  parseGitHubRepo,
 } from './propose-change.js'
 export { compareCommits, localBranchCommit, lsRemote, remoteUrl } from './remote.js'
-export { branchExists, dirtyPaths, headCommit, switchBranch, switchToNewBranch } from './worktree.js'

@@ -9,3 +9,4 @@ export {
   tokenFromEnv,
 } from './client.js'
 export { type FileStatus, type ProposeFilesOptions, type ProposeFilesResult, proposeFiles } from './propose.js'
+export { ensureRepositoryRemote, parseRepositoryName, type RepositoryRemote } from './repository-remote.js'

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { UsageError, UserError } from '../cli/errors.js'
 import { type ComponentPin, type PinStore, pinStoreFor } from '../pins/index.js'
-import { assertKnownComponents, findEnvironment, loadRepoSpec } from '../render/index.js'
+import { assertKnownComponents, findEnvironment, loadRepoSpec } from '../repo/index.js'
 import { parseSpec, type RepoSpec, SPEC_FILE } from '../spec/index.js'
 import { commitsTouching, GitFailed, RevisionReader, resolveCommit } from './git-log.js'
 import { type PinChange, pinChangesOf } from './plan.js'

@@ -6,9 +6,9 @@ import { tryParseImageRef } from '../image-ref/index.js'
 import { describeIssue, type Issue, validateRenovateConfig } from '../renovate/index.js'
 import { DNS_LABEL } from '../spec/index.js'
 import {
+  checkAutomergeEnvironment,
   orgPresetParameters,
   PRESET_NAMES,
-  PRODUCTION_ENVIRONMENTS,
   type PresetName,
   type PresetParameters,
   type RenovateConfig,
@@ -66,11 +66,7 @@ export function checkPresetOptions(options: PresetOptions): PresetParameters {
         hint: 'Environment names are lowercase letters, digits and "-", e.g. dev or staging.',
       })
     }
-    if (PRODUCTION_ENVIRONMENTS.includes(env)) {
-      throw new UsageError(`--automerge: "${env}" is production; the presets never auto-merge it`, {
-        hint: 'Promote to production through a reviewed pull request; auto-merge dev-like environments only.',
-      })
-    }
+    checkAutomergeEnvironment(env, '--automerge')
   }
   return orgPresetParameters({ registryPrefix: prefix, tag: options.tag, automerge: options.automerge })
 }

@@ -10,6 +10,7 @@ export {
 } from './build.js'
 export { type PublishPresetsOptions, type PublishPresetsResult, publishPresets } from './publish.js'
 export {
+  checkAutomergeEnvironment,
   orgPresetParameters,
   PRESET_NAMES,
   PRESET_TEMPLATES,

@@ -2,6 +2,7 @@ import automergeDev from '../../presets/automerge-dev.json' with { type: 'json' 
 import defaultPreset from '../../presets/default.json' with { type: 'json' }
 import digestPinning from '../../presets/digest-pinning.json' with { type: 'json' }
 import groupByEnvironment from '../../presets/group-by-environment.json' with { type: 'json' }
+import { UsageError } from '../cli/errors.js'
 import { renovateFreezeRules } from '../freeze/renovate-rule.js'
 import { autoMergeOf, type RepoSpec } from '../spec/index.js'
 
@@ -21,6 +22,16 @@ export const PRESET_TEMPLATES: Readonly<Record<PresetName, RenovateConfig>> = {
 
 /** Environments whose name says production: never auto-merged by an org preset. */
 export const PRODUCTION_ENVIRONMENTS = ['prod', 'production']
+
+/** The one refusal of auto-merge for a production environment (presets build --automerge, env add --auto-merge). */
+export function checkAutomergeEnvironment(env: string, flag: string): void {
+  if (PRODUCTION_ENVIRONMENTS.includes(env)) {
+    throw new UsageError(`${flag}: "${env}" is production; konflux-gitops never auto-merges it`, {
+      code: 'automerge-production',
+      hint: 'Promote to production through a reviewed pull request; auto-merge dev-like environments only.',
+    })
+  }
+}
 
 export interface PresetParameters {
   /** The floating tag Konflux moves after a Snapshot passes, e.g. "released". */

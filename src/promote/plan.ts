@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { UsageError, UserError } from '../cli/errors.js'
 import type { ComponentPin } from '../pins/index.js'
-import { componentsToPlan } from '../render/index.js'
+import { componentsToPlan } from '../repo/index.js'
 import type { RepoSpec } from '../spec/index.js'
 
 export interface PromotionChange {

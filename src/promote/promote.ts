@@ -1,18 +1,14 @@
-import { resolve } from 'node:path'
 import { UserError } from '../cli/errors.js'
 import {
-  assertCleanRepo,
-  commitChange,
+  deliver,
   deliveryOf,
-  diffAgainstTree,
-  notCommitted,
-  openRepo,
+  notDelivered,
   type ProposedChange,
   type ProposeOptions,
   parseGitHubRepo,
 } from '../git/index.js'
 import { pinStoreFor } from '../pins/index.js'
-import { findEnvironment, loadRepoSpec, repoReader } from '../render/index.js'
+import { findEnvironment, openGitOpsRepo } from '../repo/index.js'
 import { commitMessage, defaultBranchName, type PromotionChange, planPromotion } from './plan.js'
 
 export interface PromoteOptions extends ProposeOptions {
@@ -39,9 +35,8 @@ export interface PromoteDeps {
 }
 
 export async function promote(options: PromoteOptions, deps: PromoteDeps = {}): Promise<PromoteResult> {
-  const dir = resolve(options.dir)
   if (options.github !== undefined) parseGitHubRepo(options.github)
-  const spec = await loadRepoSpec(dir)
+  const { dir, spec, readText } = await openGitOpsRepo(options.dir, { write: options.dryRun ? undefined : 'promote' })
   findEnvironment(spec, options.from)
   const target = findEnvironment(spec, options.to)
   if (target.frozen && !options.force) {
@@ -51,10 +46,7 @@ export async function promote(options: PromoteOptions, deps: PromoteDeps = {}): 
     )
   }
 
-  await assertCleanRepo(dir, 'promote', { commits: 'commits its change on a new branch', change: 'promotion' })
-
   const store = pinStoreFor(spec)
-  const readText = repoReader(dir)
   const plan = planPromotion({
     spec,
     from: options.from,
@@ -69,7 +61,7 @@ export async function promote(options: PromoteOptions, deps: PromoteDeps = {}): 
     changes: [...plan.changes],
     unchanged: [...plan.unchanged],
     files: [],
-    ...notCommitted(null, options.dryRun),
+    ...notDelivered(null, options.dryRun),
   }
   if (plan.changes.length === 0) return result
 
@@ -78,23 +70,15 @@ export async function promote(options: PromoteOptions, deps: PromoteDeps = {}): 
   })
   const changedFiles = [...written].filter(([path, text]) => readText(path) !== text)
   result.files = changedFiles.map(([path]) => path)
-  result.base = (await openRepo(dir).currentBranch()) ?? null
-  const branch = options.branch ?? defaultBranchName(plan)
-  result.branch = branch
-
-  if (options.dryRun) {
-    result.diff = await diffAgainstTree(dir, new Map(changedFiles))
-    return result
-  }
-
-  const committed = await commitChange({
+  const delivered = await deliver({
     dir,
     files: new Map(changedFiles),
     message: commitMessage(plan),
-    branch,
+    branch: options.branch ?? defaultBranchName(plan),
     ...deliveryOf(options),
+    command: 'promote',
     noun: 'promotion',
     onProgress: deps.onProgress,
   })
-  return { ...result, ...committed }
+  return { ...result, ...delivered }
 }

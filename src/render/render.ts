@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve, sep } from 'node:path'
-import { UsageError, UserError } from '../cli/errors.js'
-import { helmValuesPath, pinStoreFor, type ReadText } from '../pins/index.js'
+import { UserError } from '../cli/errors.js'
+import { helmValuesPath, pinStoreFor } from '../pins/index.js'
+import { findEnvironment, loadRepoSpec, repoReader } from '../repo/index.js'
 import type { Snapshot } from '../snapshot/index.js'
-import { namespaceOf, type RepoSpec, readSpec, SPEC_FILE } from '../spec/index.js'
+import { namespaceOf } from '../spec/index.js'
 import { buildHelmChart, HELM_RENDER_VALUES, planHelmValues } from './helm.js'
 import { buildKustomization } from './kustomize.js'
 import { planRender, RENDER_MARKER, type RenderedImage } from './plan.js'
@@ -37,68 +37,6 @@ export interface RenderResult {
 
 export interface RenderDeps {
   build?: (dir: string) => Promise<string>
-}
-
-/** Read a repo-relative file synchronously, undefined when absent: what the pin seam reads through. */
-export function repoReader(dir: string): ReadText {
-  return (path) => {
-    try {
-      return readFileSync(join(dir, path), 'utf8')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw error
-    }
-  }
-}
-
-export async function loadRepoSpec(dir: string): Promise<RepoSpec> {
-  const loaded = await readSpec(dir)
-  if (!loaded) {
-    throw new UsageError(`${resolve(dir)} has no ${SPEC_FILE}: it is not a konflux-gitops repository`, {
-      code: 'not-a-gitops-repo',
-      hint: 'Pass the GitOps repo folder as DIR, or create one with konflux-gitops init.',
-    })
-  }
-  return loaded.spec
-}
-
-export function findEnvironment(spec: RepoSpec, name: string) {
-  const env = spec.environments.find((e) => e.name === name)
-  if (!env) {
-    throw new UsageError(`environment "${name}" is not in ${SPEC_FILE}`, {
-      code: 'unknown-environment',
-      hint: `Known environments: ${spec.environments.map((e) => e.name).join(', ') || 'none'}.`,
-    })
-  }
-  return env
-}
-
-/** Refuse component names the spec does not know, naming the ones it does. */
-export function assertKnownComponents(spec: RepoSpec, names: Iterable<string>): void {
-  const known = new Set(spec.components.map((c) => c.name))
-  const unknown = [...names].filter((name) => !known.has(name))
-  if (unknown.length > 0) {
-    throw new UsageError(`unknown component${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
-      code: 'unknown-component',
-      hint: `Components of this repo: ${[...known].join(', ') || 'none'}.`,
-    })
-  }
-}
-
-/**
- * The components a promote or rollback plan covers: the requested ones (each once, all known to the spec), else
- * every spec component that `pins` pin, in the spec's order. `requested` is undefined when none were named.
- */
-export function componentsToPlan(
-  spec: RepoSpec,
-  components: readonly string[] | undefined,
-  pins: readonly { readonly component: string | undefined }[],
-): { requested: string[] | undefined; names: string[] } {
-  const requested = components?.length ? [...new Set(components)] : undefined
-  assertKnownComponents(spec, requested ?? [])
-  const names =
-    requested ?? spec.components.map((c) => c.name).filter((name) => pins.some((pin) => pin.component === name))
-  return { requested, names }
 }
 
 export async function renderSnapshot(options: RenderOptions, deps: RenderDeps = {}): Promise<RenderResult> {

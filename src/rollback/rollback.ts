@@ -1,18 +1,15 @@
-import { resolve } from 'node:path'
 import { UsageError, UserError } from '../cli/errors.js'
 import { type Freeze, type FreezeAuthorship, newFreeze, planFreeze } from '../freeze/index.js'
 import {
-  assertCleanRepo,
-  commitChange,
+  deliver,
   deliveryOf,
-  diffAgainstTree,
-  notCommitted,
+  notDelivered,
   type ProposedChange,
   type ProposeOptions,
   parseGitHubRepo,
 } from '../git/index.js'
 import { describeCommit, PinArchive, pinHistory, resolveCommit } from '../history/index.js'
-import { findEnvironment, loadRepoSpec, repoReader } from '../render/index.js'
+import { findEnvironment, openGitOpsRepo } from '../repo/index.js'
 import { defaultRollbackBranch, planRollback, type RestorePoint, type RollbackChange, rollbackMessage } from './plan.js'
 
 export interface RollbackOptions extends ProposeOptions, FreezeAuthorship {
@@ -40,7 +37,6 @@ export interface RollbackResult extends ProposedChange {
 }
 
 export async function rollback(options: RollbackOptions): Promise<RollbackResult> {
-  const dir = resolve(options.dir)
   if (options.to !== undefined && options.steps !== undefined) {
     throw new UsageError('--to and --steps both say where to go back to: give one of them', {
       hint: '--to REF restores the pins at a commit; --steps N goes back N pin changes.',
@@ -51,14 +47,14 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
     throw new UsageError(`--steps ${options.steps}: expected a whole number of pin changes, 1 or more`)
   }
   if (options.github !== undefined) parseGitHubRepo(options.github)
-  const spec = await loadRepoSpec(dir)
+  const { dir, spec, readText } = await openGitOpsRepo(options.dir, {
+    write: options.dryRun ? undefined : 'rollback',
+  })
   findEnvironment(spec, options.env)
-  await assertCleanRepo(dir, 'rollback')
 
   const archive = await PinArchive.open(dir, spec)
   try {
     const target = await restorePoint(archive, dir, options, steps)
-    const readText = repoReader(dir)
     const store = archive.store
     const input = {
       spec,
@@ -114,21 +110,19 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
       unchanged: [...final.unchanged],
       frozen,
       files: [...files.keys()],
-      ...notCommitted(branch, options.dryRun),
+      ...notDelivered(branch, options.dryRun),
     }
-    if (options.dryRun) {
-      result.diff = await diffAgainstTree(dir, files)
-      return result
-    }
-    const committed = await commitChange({
+    if (files.size === 0) return result
+    const delivered = await deliver({
       dir,
       files,
       message: rollbackMessage(final, frozen !== null),
       branch,
       ...deliveryOf(options),
+      command: 'rollback',
       onProgress: options.onProgress,
     })
-    return { ...result, ...committed }
+    return { ...result, ...delivered }
   } finally {
     archive.close()
   }

@@ -1,5 +1,5 @@
 export { unifiedDiff } from './diff.js'
-export { applyChanges, readFiles } from './files.js'
+export { readFiles } from './files.js'
 export { checkImageRepository, checkName, parseComponentFlag, withoutCredentials } from './inputs.js'
 export { contentHash, LEDGER_FILE, type Ledger, parseLedger, renderLedger } from './ledger.js'
 export { componentBase, type DesiredFile, type PlanInput, planFiles, REPO_URL_PLACEHOLDER } from './plan.js'

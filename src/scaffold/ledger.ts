@@ -12,6 +12,8 @@ export interface Ledger {
   readonly version: 1
   /** path → `sha256:<hex>` of the content last written, or `merged`. */
   readonly files: Readonly<Record<string, string>>
+  /** Image repositories this tool last wrote pins for: one that leaves the spec has its pins removed. */
+  readonly images?: readonly string[]
 }
 
 export function contentHash(text: string): string {
@@ -23,7 +25,8 @@ export function parseLedger(text: string | undefined): Ledger {
   try {
     const parsed = JSON.parse(text) as Partial<Ledger>
     if (parsed && parsed.version === 1 && parsed.files && typeof parsed.files === 'object') {
-      return { version: 1, files: { ...parsed.files } }
+      const images = Array.isArray(parsed.images) ? parsed.images.filter((i) => typeof i === 'string') : undefined
+      return { version: 1, files: { ...parsed.files }, ...(images ? { images } : {}) }
     }
   } catch {
     // An unreadable ledger only means every existing file is treated as possibly edited by the user.
@@ -33,5 +36,6 @@ export function parseLedger(text: string | undefined): Ledger {
 
 export function renderLedger(ledger: Ledger): string {
   const files = Object.fromEntries(Object.entries(ledger.files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-  return `${JSON.stringify({ version: 1, files }, null, 2)}\n`
+  const images = ledger.images ? { images: [...new Set(ledger.images)].sort() } : {}
+  return `${JSON.stringify({ version: 1, files, ...images }, null, 2)}\n`
 }

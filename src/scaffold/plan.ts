@@ -21,6 +21,8 @@ export interface PlanInput {
   readonly spec: RepoSpec
   /** The spec before this change (from disk), to know which components and images left. */
   readonly previous?: RepoSpec | undefined
+  /** Image repositories whose pins go (default: those of `previous` the spec no longer uses). */
+  readonly removedImages?: readonly string[] | undefined
   /** The spec file's parsed document, so its comments and key order survive re-rendering. */
   readonly specDocument?: Document | undefined
   /** The repo's current files. */
@@ -44,9 +46,11 @@ export function planFiles(input: PlanInput): DesiredFile[] {
     { path: 'README.md', content: readme(spec), merged: false },
     ...updaterPlanner(spec).files(input),
   ]
-  const removedImages = (input.previous?.components ?? [])
-    .filter((old) => !spec.components.some((c) => c.image === old.image))
-    .map((old) => old.image)
+  const removedImages =
+    input.removedImages ??
+    (input.previous?.components ?? [])
+      .filter((old) => !spec.components.some((c) => c.image === old.image))
+      .map((old) => old.image)
   files.push(...flavourPlanner(spec).files(input, removedImages))
   if (spec.ci === 'github') {
     files.push({

@@ -18,6 +18,8 @@ export interface FileChange {
 export interface ReconcileOptions {
   /** Replace files the user edited with the generated version. */
   readonly force: boolean
+  /** Image repositories the plan pins, recorded in the ledger. */
+  readonly images?: readonly string[] | undefined
 }
 
 /**
@@ -84,7 +86,7 @@ export function reconcile(
     }
   }
 
-  const next: Ledger = { version: 1, files }
+  const next: Ledger = { version: 1, files, ...(options.images ? { images: options.images } : {}) }
   const ledgerText = renderLedger(next)
   const ledgerBefore = readText(LEDGER_FILE)
   if (ledgerBefore !== ledgerText) {

@@ -1,85 +1,37 @@
-import { readdir, readFile, realpath, stat } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
-import type { Document } from 'yaml'
+import { readFile } from 'node:fs/promises'
 import { UsageError, UserError } from '../cli/errors.js'
-import { openRepo, PushError } from '../git/index.js'
+import { remoteUrl } from '../git/index.js'
 import { pinStoreFor } from '../pins/index.js'
-import { renovateConfigForRepo } from '../presets/index.js'
-import { parseSnapshot, type Snapshot } from '../snapshot/index.js'
+import { checkAutomergeEnvironment } from '../presets/index.js'
+import { findEnvironment, openGitOpsRepo, openInitTarget, repoReader } from '../repo/index.js'
+import { parseSnapshot, releaseGate, type Snapshot } from '../snapshot/index.js'
 import {
   type ComponentSpec,
   describeIssues,
   type EnvironmentSpec,
+  namespaceOf,
   type RepoSpec,
   type RepoSpecInput,
-  readSpec,
   repoSpec,
   SPEC_API_VERSION,
   SPEC_FILE,
   SPEC_KIND,
 } from '../spec/index.js'
-import { unifiedDiff } from './diff.js'
-import { applyChanges, readFiles } from './files.js'
+import {
+  applySpecChange,
+  type RepoChangeOptions,
+  type RepoState,
+  type ScaffoldResult,
+  type SpecChange,
+} from './change.js'
 import { checkImageRepository, checkName, checkPort, parseComponentFlag, withoutCredentials } from './inputs.js'
 import { LEDGER_FILE, parseLedger } from './ledger.js'
-import { planFiles } from './plan.js'
 import { promptForMissing } from './prompts.js'
-import { type FileChange, reconcile } from './reconcile.js'
-import { flavourPlanner } from './shape.js'
+
+export type { RepoChangeOptions, ScaffoldResult } from './change.js'
 
 /** Resolves `repo:tag` to the digest the tag points at now (the index digest for multi-arch images). */
 export type DigestResolver = (reference: string) => Promise<string>
-
-export interface RepoChangeOptions {
-  /** The GitOps repo directory (created by init when missing). */
-  readonly dir: string
-  /** Print the diff, write nothing. */
-  readonly dryRun?: boolean
-  /** Replace files the user edited; let init adopt a directory that is not a konflux-gitops repo. */
-  readonly force?: boolean
-  /** Set `origin` to this URL. */
-  readonly gitRemote?: string | undefined
-  /** Push the branch to `origin` after committing. */
-  readonly push?: boolean
-  /** Progress for humans (stderr). */
-  readonly progress?: (message: string) => void
-}
-
-/** How to authenticate a push without writing the credential into .git/config. */
-interface PushAuth {
-  readonly extraConfig: readonly string[]
-  readonly redact: readonly string[]
-}
-
-export interface ScaffoldResult {
-  directory: string
-  dryRun: boolean
-  created: string[]
-  updated: string[]
-  deleted: string[]
-  unchanged: string[]
-  conflicts: { path: string; reason: string }[]
-  /** The new commit, or null when nothing changed (or --dry-run). */
-  commit: string | null
-  pushed: boolean
-  /** Why the push failed (the local commit is kept). */
-  pushError: string | null
-  /** The unified diff of what a run writes; only with --dry-run. */
-  diff: string | null
-  /** Things to do by hand, such as setting repoURL. */
-  notes: string[]
-}
-
-interface SpecChange {
-  readonly spec: RepoSpec
-  readonly pins?: ReadonlyMap<string, string>
-  readonly message: string
-}
-
-interface RepoState {
-  readonly dir: string
-  readonly current: { spec: RepoSpec; document: Document } | undefined
-}
 
 export interface InitRequest extends RepoChangeOptions {
   readonly app?: string | undefined
@@ -130,8 +82,33 @@ export async function initRepo(request: InitRequest): Promise<ScaffoldResult> {
       hint: 'Give a preset reference such as github>acme/renovate-config',
     })
   }
-  const state = await openState(request, { mustExist: false })
-  if (request.github) checkGitHubRequest(request, request.github)
+  if (request.github) {
+    const { parseRepositoryName } = await import('../github/index.js')
+    parseRepositoryName(request.github)
+    if (request.gitRemote) {
+      throw new UsageError('--github and --git-remote both name the remote: give one of them', {
+        hint: '--github creates the repository on GitHub and pushes there; --git-remote pushes to any URL.',
+      })
+    }
+  }
+  // The same gate as `release`: a Snapshot whose tests did not pass is no source of known-good digests.
+  const gateNotes: string[] = []
+  if (snapshot) {
+    const gate = releaseGate(snapshot)
+    if (!gate.releasable) {
+      if (!request.force) {
+        throw new UserError(
+          `${request.fromSnapshot}: Snapshot ${snapshot.name} is not releasable:\n  - ${gate.reasons.join('\n  - ')}`,
+          {
+            code: 'not-releasable',
+            hint: 'Start from a Snapshot whose integration tests passed on a push build; --force uses this one anyway.',
+          },
+        )
+      }
+      gateNotes.push(`--force: Snapshot ${snapshot.name} is not releasable (${gate.reasons.join('; ')})`)
+    }
+  }
+  const state = await openInitTarget(request.dir, { adopt: request.force ?? false, dryRun: request.dryRun })
 
   // Everything the user gave is checked (and pins resolved) before GitHub or the tree is touched.
   const buildChange = async (current: RepoSpec | undefined, remoteUrl: string | undefined): Promise<SpecChange> => {
@@ -179,6 +156,11 @@ export async function initRepo(request: InitRequest): Promise<ScaffoldResult> {
       ...(request.integrationTest ? { integrationTest: current?.integrationTest ?? {} } : {}),
     }
     const spec = validateSpec(input, 'the flags given')
+    checkKubernetesNames(spec, {
+      app: request.app ? `--app ${spec.app}` : `app ${spec.app}`,
+      env: (env) => (flagEnvironments.includes(env) ? `--env ${env}` : `environment ${env}`),
+      hint: 'Give a shorter --app or --env name.',
+    })
     if (current) checkSameShape(current, spec, request.dir)
     if (spec.components.length === 0) {
       throw new UsageError('init needs at least one --component NAME=IMAGE[:PORT] (or --from-snapshot FILE)', {
@@ -186,30 +168,46 @@ export async function initRepo(request: InitRequest): Promise<ScaffoldResult> {
         hint: 'For example --component api=quay.io/acme/shop/api --component web=quay.io/acme/shop/web:8080',
       })
     }
-    let pins: Map<string, string> | undefined
-    if (request.pin) {
-      pins = snapshot ? snapshotPins(snapshot, spec) : await resolvePins(spec, request.resolveDigest, request.progress)
-    }
+    const envPins = request.pin
+      ? await pinsForUnpinned(state.dir, spec, spec.components, {
+          snapshot,
+          resolveDigest: request.resolveDigest,
+          progress: request.progress,
+        })
+      : undefined
     const names = (items: readonly { name: string }[]) => items.map((item) => item.name).join(', ')
     return {
       spec,
-      ...(pins ? { pins } : {}),
+      ...(envPins ? { envPins } : {}),
+      notes: gateNotes,
       message: `konflux-gitops init: ${spec.app} (components ${names(spec.components)}; environments ${names(spec.environments)})`,
     }
   }
 
   const draft = await buildChange(state.current?.spec, request.gitRemote)
-  if (!request.github) return applyChange(request, state, async () => draft)
-  const github = await prepareGitHub(request, request.github)
+  if (!request.github) return applySpecChange({ ...request, command: 'init' }, state, draft)
+  const { ensureRepositoryRemote } = await import('../github/index.js')
+  const github = await ensureRepositoryRemote(request.github, {
+    dryRun: request.dryRun,
+    private: request.private,
+    apiUrl: request.githubApiUrl,
+    progress: request.progress,
+  })
   const change: SpecChange = {
     ...draft,
     spec: validateSpec({ ...draft.spec, repoURL: withoutCredentials(github.remote) }, '--github'),
   }
-  return applyChange(
-    { ...request, gitRemote: github.remote, push: !request.dryRun, pushAuth: github.pushAuth },
+  return applySpecChange(
+    { ...request, gitRemote: github.remote, push: !request.dryRun, pushAuth: github.pushAuth, command: 'init' },
     state,
-    async () => change,
+    change,
   )
+}
+
+/** Open an existing konflux-gitops repo for one of the scaffold commands. */
+async function openState(options: RepoChangeOptions, command: string): Promise<RepoState> {
+  const repo = await openGitOpsRepo(options.dir, { write: options.dryRun ? undefined : command })
+  return { dir: repo.dir, current: { spec: repo.spec, document: repo.document } }
 }
 
 export interface ComponentAddRequest extends RepoChangeOptions {
@@ -224,24 +222,30 @@ export async function addComponent(request: ComponentAddRequest): Promise<Scaffo
   const name = checkName('component name', request.name, `component add ${request.name}`)
   const image = checkImageRepository(request.image, `--image ${request.image}`)
   const port = request.port === undefined ? undefined : checkPort(String(request.port), `--port ${request.port}`)
-  const state = await openState(request, { mustExist: true })
-  return applyChange(request, state, async (current) => {
-    const wanted: ComponentSpec = { name, image, ...(port === undefined ? {} : { port }) }
-    const existing = current!.components.find((c) => c.name === name)
-    if (existing && JSON.stringify(existing) !== JSON.stringify(wanted)) {
-      throw new UsageError(`component ${name} already exists with image ${existing.image}`, {
-        code: 'component-exists',
-        hint: `Edit it in ${SPEC_FILE} and run konflux-gitops init, or remove it first: konflux-gitops component remove ${name}`,
+  const state = await openState(request, 'component add')
+  const current = state.current!.spec
+  const wanted: ComponentSpec = { name, image, ...(port === undefined ? {} : { port }) }
+  const existing = current.components.find((c) => c.name === name)
+  if (existing && JSON.stringify(existing) !== JSON.stringify(wanted)) {
+    throw new UsageError(`component ${name} already exists with image ${existing.image}`, {
+      code: 'component-exists',
+      hint: `Edit it in ${SPEC_FILE} and run konflux-gitops init, or remove it first: konflux-gitops component remove ${name}`,
+    })
+  }
+  const spec = validateSpec(
+    { ...current, components: existing ? current.components : [...current.components, wanted] },
+    'component add',
+  )
+  const envPins = request.pin
+    ? await pinsForUnpinned(state.dir, spec, [wanted], {
+        resolveDigest: request.resolveDigest,
+        progress: request.progress,
       })
-    }
-    const spec = validateSpec(
-      { ...current!, components: existing ? current!.components : [...current!.components, wanted] },
-      'component add',
-    )
-    const pins = request.pin
-      ? await resolvePins({ ...spec, components: [wanted] }, request.resolveDigest, request.progress)
-      : undefined
-    return { spec, ...(pins ? { pins } : {}), message: `konflux-gitops: add component ${name} (${image})` }
+    : undefined
+  return applySpecChange({ ...request, command: 'component add' }, state, {
+    spec,
+    ...(envPins ? { envPins } : {}),
+    message: `konflux-gitops: add component ${name} (${image})`,
   })
 }
 
@@ -250,19 +254,29 @@ export interface ComponentRemoveRequest extends RepoChangeOptions {
 }
 
 export async function removeComponent(request: ComponentRemoveRequest): Promise<ScaffoldResult> {
-  const state = await openState(request, { mustExist: true })
-  return applyChange(request, state, async (current) => {
-    if (!current!.components.some((c) => c.name === request.name)) {
+  const state = await openState(request, 'component remove')
+  const current = state.current!.spec
+  if (!current.components.some((c) => c.name === request.name)) {
+    // A removal that kept edited files (reported as conflicts) is finished by the same command with --force.
+    const ledger = parseLedger(repoReader(state.dir)(LEDGER_FILE))
+    const left = Object.keys(ledger.files).filter((path) => path.startsWith(`components/${request.name}/`))
+    if (!(request.force && left.length > 0)) {
       throw new UsageError(`component ${request.name} is not in ${SPEC_FILE}`, {
         code: 'unknown-component',
-        hint: `Components: ${current!.components.map((c) => c.name).join(', ') || '(none)'}`,
+        hint:
+          left.length > 0
+            ? `Its edited files are still there (${left.join(', ')}): run konflux-gitops component remove ${request.name} --force to delete them.`
+            : `Components: ${current.components.map((c) => c.name).join(', ') || '(none)'}`,
       })
     }
-    const spec = validateSpec(
-      { ...current!, components: current!.components.filter((c) => c.name !== request.name) },
-      'component remove',
-    )
-    return { spec, message: `konflux-gitops: remove component ${request.name}` }
+  }
+  const spec = validateSpec(
+    { ...current, components: current.components.filter((c) => c.name !== request.name) },
+    'component remove',
+  )
+  return applySpecChange({ ...request, command: 'component remove' }, state, {
+    spec,
+    message: `konflux-gitops: remove component ${request.name}`,
   })
 }
 
@@ -271,37 +285,56 @@ export interface EnvAddRequest extends RepoChangeOptions {
   readonly namespace?: string | undefined
   readonly destinationServer?: string | undefined
   readonly autoMerge?: boolean | undefined
+  /** Pin the new environment to the digest each component's tag points at now. */
+  readonly pin?: boolean
+  readonly resolveDigest?: DigestResolver
 }
 
 export async function addEnvironment(request: EnvAddRequest): Promise<ScaffoldResult> {
   const name = checkName('environment name', request.name, `env add ${request.name}`)
   if (request.namespace !== undefined) checkName('namespace', request.namespace, `--namespace ${request.namespace}`)
-  const state = await openState(request, { mustExist: true })
-  return applyChange(request, state, async (current) => {
-    const wanted: EnvironmentSpec = {
-      name,
-      ...defined({
-        namespace: request.namespace,
-        destinationServer: request.destinationServer,
-        autoMerge: request.autoMerge,
-      }),
-    }
-    const existing = current!.environments.find((e) => e.name === name)
-    if (
-      existing &&
-      JSON.stringify({ ...existing, frozen: undefined }) !==
-        JSON.stringify({ ...existing, ...wanted, frozen: undefined })
-    ) {
-      throw new UsageError(`environment ${name} already exists with other settings`, {
-        code: 'environment-exists',
-        hint: `Edit it in ${SPEC_FILE} and run konflux-gitops init, or remove it first: konflux-gitops env remove ${name}`,
+  if (request.autoMerge) checkAutomergeEnvironment(name, '--auto-merge')
+  const state = await openState(request, 'env add')
+  const current = state.current!.spec
+  const wanted: EnvironmentSpec = {
+    name,
+    ...defined({
+      namespace: request.namespace,
+      destinationServer: request.destinationServer,
+      autoMerge: request.autoMerge,
+    }),
+  }
+  const existing = current.environments.find((e) => e.name === name)
+  if (
+    existing &&
+    JSON.stringify({ ...existing, frozen: undefined }) !== JSON.stringify({ ...existing, ...wanted, frozen: undefined })
+  ) {
+    throw new UsageError(`environment ${name} already exists with other settings`, {
+      code: 'environment-exists',
+      hint: `Edit it in ${SPEC_FILE} and run konflux-gitops init, or remove it first: konflux-gitops env remove ${name}`,
+    })
+  }
+  const spec = validateSpec(
+    { ...current, environments: existing ? current.environments : [...current.environments, wanted] },
+    `env add ${name}`,
+  )
+  checkKubernetesNames(spec, {
+    app: `app ${spec.app}`,
+    env: (env) => `env add ${env}`,
+    only: name,
+    hint: 'Give a shorter environment name, or a namespace with --namespace.',
+  })
+  const envPins = request.pin
+    ? await pinsForUnpinned(state.dir, spec, spec.components, {
+        envs: [name],
+        resolveDigest: request.resolveDigest,
+        progress: request.progress,
       })
-    }
-    const spec = validateSpec(
-      { ...current!, environments: existing ? current!.environments : [...current!.environments, wanted] },
-      `env add ${name}`,
-    )
-    return { spec, message: `konflux-gitops: add environment ${name}` }
+    : undefined
+  return applySpecChange({ ...request, command: 'env add' }, state, {
+    spec,
+    ...(envPins ? { envPins } : {}),
+    message: `konflux-gitops: add environment ${name}`,
   })
 }
 
@@ -310,23 +343,95 @@ export interface EnvRemoveRequest extends RepoChangeOptions {
 }
 
 export async function removeEnvironment(request: EnvRemoveRequest): Promise<ScaffoldResult> {
-  const state = await openState(request, { mustExist: true })
-  return applyChange(request, state, async (current) => {
-    if (!current!.environments.some((e) => e.name === request.name)) {
-      throw new UsageError(`environment ${request.name} is not in ${SPEC_FILE}`, {
-        code: 'unknown-environment',
-        hint: `Environments: ${current!.environments.map((e) => e.name).join(', ') || '(none)'}`,
-      })
-    }
-    const spec = validateSpec(
-      { ...current!, environments: current!.environments.filter((e) => e.name !== request.name) },
-      'env remove',
-    )
-    return { spec, message: `konflux-gitops: remove environment ${request.name}` }
+  const state = await openState(request, 'env remove')
+  const current = state.current!.spec
+  if (!current.environments.some((e) => e.name === request.name)) {
+    throw new UsageError(`environment ${request.name} is not in ${SPEC_FILE}`, {
+      code: 'unknown-environment',
+      hint: `Environments: ${current.environments.map((e) => e.name).join(', ') || '(none)'}`,
+    })
+  }
+  const spec = validateSpec(
+    { ...current, environments: current.environments.filter((e) => e.name !== request.name) },
+    'env remove',
+  )
+  return applySpecChange({ ...request, command: 'env remove' }, state, {
+    spec,
+    message: `konflux-gitops: remove environment ${request.name}`,
   })
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+
+const K8S_NAME_LIMIT = 63
+
+/**
+ * Names the spec turns into Kubernetes names: each environment's namespace (`<app>-<env>` unless set) is a
+ * DNS-1123 label of at most 63 characters. Refused here, naming the flag, rather than by the cluster at sync time.
+ */
+function checkKubernetesNames(
+  spec: RepoSpec,
+  words: { app: string; env: (env: string) => string; only?: string; hint: string },
+): void {
+  for (const env of spec.environments) {
+    if (words.only !== undefined && env.name !== words.only) continue
+    const namespace = namespaceOf(spec, env)
+    if (namespace.length > K8S_NAME_LIMIT) {
+      throw new UsageError(
+        `${words.env(env.name)}: namespace ${namespace} (${env.namespace === undefined ? `${words.app} and environment ${env.name}` : 'its namespace'}) is ${namespace.length} characters; Kubernetes allows at most ${K8S_NAME_LIMIT}`,
+        { code: 'invalid-name', hint: words.hint },
+      )
+    }
+  }
+}
+
+/**
+ * `--pin`: for each environment (all, or `envs`), the digest to pin for each of `components` that is not pinned
+ * there yet. A frozen environment and a pin already set are never moved: moving pins is promote's and the
+ * updater's job. Digests come from the Snapshot when given, else from the registry (the tag's digest now).
+ */
+async function pinsForUnpinned(
+  dir: string,
+  spec: RepoSpec,
+  components: readonly ComponentSpec[],
+  options: {
+    envs?: readonly string[]
+    snapshot?: Snapshot | undefined
+    resolveDigest?: DigestResolver | undefined
+    progress?: ((message: string) => void) | undefined
+  },
+): Promise<Map<string, Map<string, string>>> {
+  const store = pinStoreFor(spec)
+  const readText = repoReader(dir)
+  const wanted = new Map<string, Set<string>>()
+  for (const env of spec.environments) {
+    wanted.set(env.name, new Set())
+    if (options.envs && !options.envs.includes(env.name)) continue
+    if (env.frozen) {
+      options.progress?.(`--pin: ${env.name} is frozen: its pins stay as they are`)
+      continue
+    }
+    const pinned = store.read(spec, env.name, readText)
+    for (const component of components) {
+      const pin = pinned.find((p) => p.component === component.name && p.repository === component.image)
+      if (pin?.digest === undefined) wanted.get(env.name)!.add(component.name)
+    }
+  }
+  const needed = spec.components.filter((c) => [...wanted.values()].some((names) => names.has(c.name)))
+  const digests =
+    needed.length === 0
+      ? new Map<string, string>()
+      : options.snapshot
+        ? snapshotPins(options.snapshot, spec)
+        : await resolvePins({ ...spec, components: needed }, options.resolveDigest, options.progress)
+  const envPins = new Map<string, Map<string, string>>()
+  for (const [env, names] of wanted) {
+    const pins = new Map<string, string>()
+    for (const name of names) if (digests.has(name)) pins.set(name, digests.get(name)!)
+    envPins.set(env, pins)
+  }
+  return envPins
+}
 
 /**
  * A repo holds one shape. Changing where pins live (kustomize images:, Helm values, manifest patches) would delete
@@ -470,202 +575,6 @@ async function registryResolver(): Promise<{ resolver: DigestResolver; close: ()
   }
 }
 
-async function nearestExisting(path: string): Promise<string> {
-  let current = path
-  for (;;) {
-    try {
-      await stat(current)
-      return current
-    } catch {
-      const parent = dirname(current)
-      if (parent === current) return current
-      current = parent
-    }
-  }
-}
-
-/** Where the repo is and what spec it holds; refuses a folder inside another repo, or a foreign repo. */
-async function openState(options: RepoChangeOptions, { mustExist }: { mustExist: boolean }): Promise<RepoState> {
-  const dir = resolve(options.dir)
-  const existing = await nearestExisting(dir)
-  const top = await openRepo(existing).topLevel()
-  const realDir = existing === dir ? await realpath(dir) : dir
-  if (top !== undefined && resolve(top) !== realDir) {
-    throw new UsageError(`${dir} is inside the git repository ${top}, not the top of a repository`, {
-      code: 'inside-another-repo',
-      hint: `A GitOps repo must be its own repository: use a directory outside ${top} (or ${top} itself).`,
-    })
-  }
-  const current = await readSpec(dir)
-  if (!current && mustExist) {
-    throw new UsageError(`${dir} has no ${SPEC_FILE}: it is not a konflux-gitops repo`, {
-      code: 'not-a-konflux-gitops-repo',
-      hint: `Create it first: konflux-gitops init ${options.dir} --app NAME --component NAME=IMAGE`,
-    })
-  }
-  if (!current && !options.force && existing === dir) {
-    const entries = (await readdir(dir)).filter((entry) => entry !== '.git')
-    const repo = openRepo(dir)
-    const hasHistory = top !== undefined && (await repo.hasCommits())
-    if (entries.length > 0 || hasHistory) {
-      throw new UsageError(
-        `${dir} already holds ${hasHistory ? 'a git repository' : 'files'} without ${SPEC_FILE}: not a konflux-gitops repo`,
-        {
-          code: 'not-a-konflux-gitops-repo',
-          hint: 'Use a new or empty directory, or pass --force to add the konflux-gitops layout to it.',
-        },
-      )
-    }
-  }
-  return { dir, current: current ? { spec: current.spec, document: current.document } : undefined }
-}
-
-const GITHUB_REPO = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/
-
-/**
- * `--github OWNER/REPO`: make sure the repository exists (private unless --no-private), empty when created, and
- * build the push credentials as an `http.extraHeader` given on the command line only, so the token never lands in
- * .git/config, the spec or any message.
- */
-function checkGitHubRequest(request: InitRequest, fullName: string): [owner: string, name: string] {
-  const match = GITHUB_REPO.exec(fullName)
-  if (!match) {
-    throw new UsageError(`--github ${fullName}: expected OWNER/REPO`, { hint: 'For example --github acme/shop-gitops' })
-  }
-  if (request.gitRemote) {
-    throw new UsageError('--github and --git-remote both name the remote: give one of them', {
-      hint: '--github creates the repository on GitHub and pushes there; --git-remote pushes to any URL.',
-    })
-  }
-  return [match[1]!, match[2]!]
-}
-
-async function prepareGitHub(
-  request: InitRequest,
-  fullName: string,
-): Promise<{ remote: string; pushAuth: PushAuth | undefined }> {
-  const [owner, name] = checkGitHubRequest(request, fullName)
-  const { createGitHubClient, tokenFromEnv } = await import('../github/index.js')
-  const client = await createGitHubClient({
-    apiUrl: request.githubApiUrl,
-    onNotice: (message) => request.progress?.(message),
-  })
-  let remote: string
-  if (request.dryRun) {
-    const found = await client.getRepository(owner, name)
-    remote =
-      found?.cloneUrl ??
-      `${client.apiUrl.replace(/\/api\/v3\/?$/, '').replace('//api.github.com', '//github.com')}/${owner}/${name}.git`
-  } else {
-    const { repository, created } = await client.ensureRepository(owner, name, {
-      private: request.private ?? true,
-      autoInit: false,
-      description: 'GitOps repository managed with konflux-gitops',
-    })
-    request.progress?.(`${created ? 'created' : 'using'} GitHub repository ${repository.fullName}`)
-    remote = repository.cloneUrl
-  }
-  const token = tokenFromEnv() ?? ''
-  const basic = Buffer.from(`x-access-token:${token}`).toString('base64')
-  return {
-    remote,
-    pushAuth: { extraConfig: [`http.extraHeader=Authorization: Basic ${basic}`], redact: [token, basic] },
-  }
-}
-
-async function applyChange(
-  options: RepoChangeOptions & { pushAuth?: PushAuth | undefined },
-  state: RepoState,
-  change: (current: RepoSpec | undefined) => Promise<SpecChange>,
-): Promise<ScaffoldResult> {
-  const { dir } = state
-  const { spec, pins, message } = await change(state.current?.spec)
-  const ledgerText = (await readFiles(dir, [LEDGER_FILE])).get(LEDGER_FILE)
-  const ledger = parseLedger(ledgerText)
-  const store = pinStoreFor(spec)
-  const mergedPaths = [
-    ...flavourPlanner(spec).mergedPaths(spec),
-    ...spec.environments.flatMap((e) => store.files(spec, e.name)),
-  ]
-  const files = await readFiles(dir, [...mergedPaths, ...Object.keys(ledger.files)])
-  if (ledgerText !== undefined) files.set(LEDGER_FILE, ledgerText)
-  const desired = planFiles({
-    spec,
-    previous: state.current?.spec,
-    specDocument: state.current?.document,
-    readText: (path) => files.get(path),
-    ...(pins ? { pins } : {}),
-    renovateConfig: `${JSON.stringify(renovateConfigForRepo(spec), null, 2)}\n`,
-  })
-  for (const [path, text] of await readFiles(
-    dir,
-    desired.map((file) => file.path).filter((path) => !files.has(path)),
-  )) {
-    files.set(path, text)
-  }
-  const { changes } = reconcile(desired, (path) => files.get(path), ledger, { force: options.force ?? false })
-
-  const notes: string[] = []
-  if (spec.argocd !== 'none' && spec.repoURL === undefined) {
-    notes.push(
-      `argocd/: Argo CD needs this repo's URL; set repoURL in ${SPEC_FILE} (or pass --git-remote URL) and run init again`,
-    )
-  }
-  if (spec.updater === 'dependabot' && spec.repoURL !== undefined && !/github/i.test(spec.repoURL)) {
-    notes.push(
-      `.github/dependabot.yml: Dependabot runs only on GitHub, and ${spec.repoURL} does not look like a GitHub repository; use --updater renovate elsewhere`,
-    )
-  }
-  const result = summarise(dir, changes, options.dryRun ?? false, notes)
-  if (options.dryRun) {
-    result.diff = unifiedDiff(changes)
-    return result
-  }
-
-  await applyChanges(dir, changes)
-  const repo = openRepo(dir)
-  if (!(await repo.isRepo())) await repo.init(spec.branch)
-  // Only what this run wrote: a user's uncommitted edit to a file we left alone is theirs to commit.
-  const ours = changes
-    .filter((c) => c.action === 'create' || c.action === 'update' || c.action === 'delete')
-    .map((c) => c.path)
-  result.commit = await repo.commitPaths(ours, message)
-  if (options.gitRemote) await repo.setRemote('origin', options.gitRemote)
-  if (options.push) {
-    const branch = (await repo.currentBranch()) ?? spec.branch
-    try {
-      options.progress?.(`pushing ${branch} to origin`)
-      await repo.push('origin', branch, options.pushAuth ?? {})
-      result.pushed = true
-    } catch (error) {
-      if (!(error instanceof PushError)) throw error
-      result.pushError = `${error.message}. The commit is kept locally; push it later with: git -C ${dir} push -u origin ${branch}`
-    }
-  }
-  return result
-}
-
-function summarise(dir: string, changes: readonly FileChange[], dryRun: boolean, notes: string[]): ScaffoldResult {
-  const paths = (action: FileChange['action']) =>
-    changes.filter((change) => change.action === action).map((change) => change.path)
-  return {
-    directory: dir,
-    dryRun,
-    created: paths('create'),
-    updated: paths('update'),
-    deleted: paths('delete'),
-    unchanged: paths('unchanged'),
-    conflicts: changes
-      .filter((change) => change.action === 'conflict')
-      .map((change) => ({ path: change.path, reason: change.reason ?? 'edited by the user' })),
-    commit: null,
-    pushed: false,
-    pushError: null,
-    diff: null,
-    notes,
-  }
-}
-
 export interface IntegrationTestRequest extends RepoChangeOptions {
   /** The environment overlay Snapshots are deployed on top of. */
   readonly env?: string | undefined
@@ -681,33 +590,36 @@ export interface IntegrationTestRequest extends RepoChangeOptions {
  */
 export async function enableIntegrationTest(request: IntegrationTestRequest): Promise<ScaffoldResult> {
   if (request.env !== undefined) checkName('environment name', request.env, `--env ${request.env}`)
-  if (request.name !== undefined) checkName('scenario name', request.name, `--name ${request.name}`)
-  const state = await openState(request, { mustExist: true })
-  return applyChange(request, state, async (current) => {
-    const repoURL = request.repoUrl ?? current!.repoURL ?? (await originUrl(state.dir))
-    if (repoURL === undefined) {
-      throw new UsageError(
-        'cannot tell the URL Konflux clones this repo from: no repoURL in the spec, no origin remote',
-        {
-          code: 'missing-repo-url',
-          hint: 'Pass --repo-url https://github.com/OWNER/REPO.git',
-        },
-      )
-    }
-    const integrationTest = { ...current!.integrationTest, ...defined({ env: request.env, name: request.name }) }
-    const spec = validateSpec({ ...current!, integrationTest, repoURL: withoutCredentials(repoURL) }, 'integration add')
-    return {
-      spec,
-      message: `konflux-gitops: add integration test ${spec.integrationTest?.name ?? `${spec.app}-deploy-and-test`}`,
-    }
+  if (request.name !== undefined) checkScenarioName(request.name, `--name ${request.name}`)
+  const state = await openState(request, 'integration add')
+  const current = state.current!.spec
+  if (request.env !== undefined) findEnvironment(current, request.env)
+  const repoURL = request.repoUrl ?? current.repoURL ?? (await remoteUrl(state.dir))
+  if (repoURL === undefined) {
+    throw new UsageError(
+      'cannot tell the URL Konflux clones this repo from: no repoURL in the spec, no origin remote',
+      {
+        code: 'missing-repo-url',
+        hint: 'Pass --repo-url https://github.com/OWNER/REPO.git',
+      },
+    )
+  }
+  const integrationTest = { ...current.integrationTest, ...defined({ env: request.env, name: request.name }) }
+  const spec = validateSpec({ ...current, integrationTest, repoURL: withoutCredentials(repoURL) }, 'integration add')
+  const name = spec.integrationTest?.name ?? `${spec.app}-deploy-and-test`
+  if (request.name === undefined) checkScenarioName(name, `app ${spec.app} (the default --name ${name})`)
+  return applySpecChange({ ...request, command: 'integration add' }, state, {
+    spec,
+    message: `konflux-gitops: add integration test ${name}`,
   })
 }
 
-async function originUrl(dir: string): Promise<string | undefined> {
-  const { execFile } = await import('node:child_process')
-  return new Promise((done) =>
-    execFile('git', ['remote', 'get-url', 'origin'], { cwd: dir }, (error, stdout) =>
-      done(error ? undefined : stdout.trim() || undefined),
-    ),
-  )
+/** An IntegrationTestScenario (and its Pipeline) name must be a DNS-1035 label: a letter first, at most 63. */
+function checkScenarioName(value: string, flag: string): void {
+  if (value.length > K8S_NAME_LIMIT || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(value)) {
+    throw new UsageError(
+      `${flag}: IntegrationTestScenario name "${value}" must be a DNS-1035 label (lowercase letters, digits and "-", starting with a letter, ending with a letter or digit, at most ${K8S_NAME_LIMIT} characters; this one has ${value.length})`,
+      { code: 'invalid-name', hint: 'Give a shorter name that starts with a letter with --name.' },
+    )
+  }
 }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { pinStoreFor, type ReadText } from '../pins/index.js'
-import { loadRepoSpec, repoReader } from '../render/index.js'
+import { loadRepoSpec, repoReader } from '../repo/index.js'
 import { namespaceOf, type RepoSpec } from '../spec/index.js'
 
 /** The digest `repository:tag` points at now. Throws when it cannot tell. */

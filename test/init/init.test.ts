@@ -380,9 +380,16 @@ describe('init: bad input', () => {
       expect(foreign.stderr).toContain('--force')
       expect(await git(other, 'status', '--porcelain')).toBe('')
 
-      const missing = await runCli(['component', 'add', 'x', 'nowhere', '--image', 'quay.io/a/b'], { cwd: tmp })
+      const missing = await runCli(['component', 'add', 'x', 'nowhere', '--image', 'quay.io/a/b', '--json'], {
+        cwd: tmp,
+      })
       expect(missing.exitCode, missing.stderr + missing.stdout).toBe(2)
-      expect(missing.stderr).toContain('has no konflux-gitops.yaml')
+      expect((missing.json as Loose).error).toMatchObject({ code: 'not-a-konflux-gitops-repo' })
+      expect((missing.json as Loose).error.message).toContain('nowhere does not exist')
+      await mkdir(join(tmp, 'empty'))
+      const noSpec = await runCli(['component', 'add', 'x', 'empty', '--image', 'quay.io/a/b'], { cwd: tmp })
+      expect(noSpec.exitCode, noSpec.stderr + noSpec.stdout).toBe(2)
+      expect(noSpec.stderr).toContain('has no konflux-gitops.yaml')
     })
   })
 

@@ -195,10 +195,16 @@ describe('rollback', () => {
       const unknownEnv = await cli(['rollback', '--env', 'qa', dir])
       expectExit(unknownEnv, 2)
 
+      // An uncommitted edit to a file the rollback rewrites is refused, naming it; an unrelated file is not.
       await writeFile(join(dir, 'notes.txt'), 'scratch\n')
+      const specFile = join(dir, 'konflux-gitops.yaml')
+      const specText = await readFile(specFile, 'utf8')
+      await writeFile(specFile, `${specText}# local note\n`)
       const dirty = await cli(['rollback', '--env', 'prod', dir])
       expectExit(dirty, 1)
-      expect(dirty.stderr).toContain('uncommitted changes (notes.txt)')
+      expect(dirty.stderr).toContain('konflux-gitops.yaml has uncommitted changes')
+      expect(dirty.stderr).not.toContain('notes.txt')
+      await writeFile(specFile, specText)
       expect(await git(dir, 'rev-parse', 'HEAD')).toBe(head)
       expect(await git(dir, 'branch', '--list')).toBe('* main')
     })
