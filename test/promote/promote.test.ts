@@ -124,9 +124,24 @@ describe('promote', () => {
       // --json keeps the commit and says why the push failed.
       await git(dir, 'switch', '-q', 'main')
       await git(dir, 'branch', '-q', '-D', 'promo')
-      const json = await runCli(['promote', '--from', 'stage', '--to', 'prod', '--push', '--branch', 'promo', '--json', dir])
+      const json = await runCli([
+        'promote',
+        '--from',
+        'stage',
+        '--to',
+        'prod',
+        '--push',
+        '--branch',
+        'promo',
+        '--json',
+        dir,
+      ])
       expectExit(json, 1)
-      expect(json.json).toMatchObject({ commit: expect.stringMatching(/^[0-9a-f]{40}$/), pushed: false, branch: 'promo' })
+      expect(json.json).toMatchObject({
+        commit: expect.stringMatching(/^[0-9a-f]{40}$/),
+        pushed: false,
+        branch: 'promo',
+      })
       expect((json.json as { pushError: string }).pushError).toContain('push failed')
       expect(await schemaErrors('promote', json.json)).toEqual([])
       expect(await git(dir, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('promo')
