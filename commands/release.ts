@@ -46,6 +46,11 @@ not signed is REFUSED: none of its tags move, the others are released, and the e
 --verify-builder-id and --verify-source-revision also require a signed SLSA provenance attestation from that builder
 or listing the Snapshot's git revision. Keyless signatures (Fulcio certificates, Rekor) are not verified.
 
+A tag never moves back: when it points at an image built later than the Snapshot's (build time from the label
+org.opencontainers.image.created or build-date, else the config's created), or the two cannot be ordered, it is
+REFUSED, naming both builds, and the exit code is 1; --allow-older moves it anyway. Rolling back is
+\`konflux-gitops rollback\`, not a retag.
+
 The Snapshot must have passed its tests (AppStudioTestSucceeded True), come from a push build and pin every image
 by @sha256: digest; --force overrides this.
 
@@ -75,6 +80,9 @@ ${EXIT_CODES_HELP}`
     'quay-token': Flags.string({
       description: 'Quay OAuth token to clear the expiry a tag inherits from quay.expires-after',
       env: 'QUAY_TOKEN',
+    }),
+    'allow-older': Flags.boolean({
+      description: 'move a tag even to a build older than the one it points at now (or when the two cannot be ordered)',
     }),
     'verify-key': Flags.string({
       description:
@@ -131,6 +139,7 @@ ${EXIT_CODES_HELP}`
         followArtifacts: !flags['no-follow'],
         quayToken: flags['quay-token'],
         verifyKeys: flags['verify-key'],
+        allowOlder: flags['allow-older'],
         ...(flags['verify-builder-id'] || flags['verify-source-revision']
           ? {
               verifyAttestation: {
@@ -162,7 +171,7 @@ ${EXIT_CODES_HELP}`
       [
         ...report.results.map((r) => `${SYMBOL[r.status]}  ${r.target}  ${r.digest}`),
         ...report.skipped.map((k) => `skipped        ${k.component}: ${k.reason}`),
-        `${report.dryRun ? 'dry run: ' : ''}${s.moved} moved, ${s.unchanged} already there, ${report.dryRun ? `${s.wouldMove} would move, ` : ''}${s.failed} failed${s.refused ? `, ${s.refused} refused (not signed)` : ''}${s.skipped ? `, ${s.skipped} skipped` : ''}`,
+        `${report.dryRun ? 'dry run: ' : ''}${s.moved} moved, ${s.unchanged} already there, ${report.dryRun ? `${s.wouldMove} would move, ` : ''}${s.failed} failed${s.refused ? `, ${s.refused} refused` : ''}${s.skipped ? `, ${s.skipped} skipped` : ''}`,
       ].join('\n'),
     )
     if (s.failed > 0 || s.refused > 0) this.exitWith(1)

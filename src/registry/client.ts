@@ -375,3 +375,16 @@ export async function readImageConfig(
     return undefined
   }
 }
+
+export type ImageConfig = NonNullable<Awaited<ReturnType<typeof readImageConfig>>>
+
+/**
+ * The build time Konflux records in an image: the OCI label `org.opencontainers.image.created`, the Red Hat
+ * `build-date` label, else the config's `created`. Undefined when none of them is a valid time.
+ */
+export function buildTimeOf(config: ImageConfig | undefined): Date | undefined {
+  const labels = config?.config?.Labels ?? {}
+  const stamp = labels['org.opencontainers.image.created'] ?? labels['build-date'] ?? config?.created
+  const at = stamp ? new Date(stamp) : undefined
+  return at && !Number.isNaN(at.getTime()) ? at : undefined
+}

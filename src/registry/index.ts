@@ -12,13 +12,16 @@ import { RegistryClient, type RegistryClientOptions } from './client.js'
 export { type BackoffPolicy, backoffMs } from './backoff.js'
 export {
   blobDescriptors,
+  buildTimeOf,
   childDescriptors,
+  type ImageConfig,
   type ManifestData,
   type ReferrerList,
   RegistryClient,
   type RegistryClientOptions,
   type RepositoryRef,
   type ResolvedManifest,
+  readImageConfig,
   referrersTag,
   sha256Digest,
 } from './client.js'

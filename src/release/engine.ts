@@ -8,7 +8,7 @@
  * - Quay: a moved tag's inherited expiry (`quay.expires-after`) is cleared, or warned about without a token.
  * - Errors: every retag gets an outcome; a failure carries the registry's `retryable` and `retryAfterMs`.
  */
-import type { ManifestData, RegistryClient } from '../registry/client.js'
+import { buildTimeOf, type ManifestData, type RegistryClient, readImageConfig } from '../registry/client.js'
 import { type CopyRead, readForCopy, writeCopy } from '../registry/copy.js'
 import { handleQuayExpiry, isQuay, type QuayOptions } from '../registry/quay.js'
 import type { PlannedRetag } from './plan.js'
@@ -48,6 +48,11 @@ export interface EngineOptions {
   followArtifacts?: boolean
   quay?: QuayOptions
   verify?: RetagGate
+  /**
+   * Move a tag even to an image older than the one it points at now, or when the two cannot be ordered (default
+   * false: the tag stays and the outcome is `refused`, naming both builds).
+   */
+  allowOlder?: boolean
 }
 
 export interface ExecuteOptions extends EngineOptions {
@@ -90,6 +95,64 @@ export class RetagEngine {
     return {
       manifestCache: this.manifestCache,
       ...(this.options.followArtifacts === undefined ? {} : { followArtifacts: this.options.followArtifacts }),
+    }
+  }
+
+  /** Build time per image, read once (bounded: a long-running daemon sees many digests). */
+  private readonly buildTimes = new Map<string, Promise<Date | undefined>>()
+
+  private buildTime(repo: { registry: string; path: string }, digest: string): Promise<Date | undefined> {
+    const key = `${repo.registry}/${repo.path}@${digest}`
+    let found = this.buildTimes.get(key)
+    if (!found) {
+      found = readImageConfig(this.client, repo, digest).then(buildTimeOf)
+      found.catch(() => this.buildTimes.delete(key))
+      if (this.buildTimes.size >= 2048) this.buildTimes.delete(this.buildTimes.keys().next().value!)
+      this.buildTimes.set(key, found)
+    }
+    return found
+  }
+
+  /**
+   * No tag moves back: the image a tag is about to point at must not be older than the one it points at now, by
+   * the build time each image records. Two builds that cannot be ordered (a build time missing) leave the tag
+   * alone too; equal times are not "older". Undefined when the move may go on.
+   */
+  private async ordering(retag: PlannedRetag, currentDigest: string | undefined): Promise<RetagOutcome | undefined> {
+    if (this.options.allowOlder || currentDigest === undefined || currentDigest === retag.source.digest) return
+    const [next, now] = await Promise.all([
+      this.buildTime(retag.source, retag.source.digest),
+      this.buildTime(retag.target, currentDigest),
+    ])
+    if (next && now && next.getTime() >= now.getTime()) return undefined
+    const where = `${retag.target.registry}/${retag.target.path}:${retag.tag}`
+    const built = (at: Date | undefined) => (at ? `built ${at.toISOString()}` : 'no build time recorded')
+    const error: RetagError =
+      next && now
+        ? {
+            code: 'older-build',
+            message: `${where} not moved back: it points at ${currentDigest} (${built(now)}), newer than ${retag.source.digest} (${built(next)})`,
+            hint: 'A tag never moves to an older build; to roll back use `konflux-gitops rollback`, or release with --allow-older.',
+            retryable: false,
+            retryAfterMs: undefined,
+            status: undefined,
+          }
+        : {
+            code: 'unordered-builds',
+            message: `${where} not moved: cannot tell whether ${retag.source.digest} (${built(next)}) is newer than ${currentDigest} (${built(now)}), which it points at now`,
+            hint: 'Build times come from the label org.opencontainers.image.created or build-date, or the config created; release with --allow-older to move the tag anyway.',
+            retryable: false,
+            retryAfterMs: undefined,
+            status: undefined,
+          }
+    return {
+      retag,
+      status: 'refused',
+      mediaType: undefined,
+      previousDigest: currentDigest,
+      followed: [],
+      warnings: [],
+      error,
     }
   }
 
@@ -151,6 +214,8 @@ export class RetagEngine {
       if (current?.digest === retag.source.digest) {
         return { ...base, status: 'unchanged', mediaType: current.mediaType, previousDigest: current.digest }
       }
+      const backwards = await this.ordering(retag, current?.digest)
+      if (backwards) return backwards
       const source = await this.client.headManifest(retag.source, retag.source.digest)
       if (!source) {
         return {
@@ -181,6 +246,10 @@ export class RetagEngine {
       if (refused) return refused
       const read = await (prefetched ??
         readForCopy(this.client, retag.source, retag.target, retag.tag, this.copyOptions()))
+      if (read.manifest) {
+        const backwards = await this.ordering(retag, read.current?.digest)
+        if (backwards) return backwards
+      }
       const outcome = await writeCopy(this.client, read, this.copyOptions())
       const warnings: string[] = []
       if (outcome.status === 'moved' && isQuay(retag.target.registry, this.options.quay)) {

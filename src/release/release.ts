@@ -2,7 +2,7 @@
  * `konflux-gitops release`: a tested Snapshot's digests get their release tags. Gate → mapping → plan → execute.
  */
 import { UserError } from '../cli/errors.js'
-import { RegistryClient, type RegistryClientOptions, readImageConfig } from '../registry/client.js'
+import { buildTimeOf, RegistryClient, type RegistryClientOptions, readImageConfig } from '../registry/client.js'
 import { parseSnapshot, releaseGate, type Snapshot } from '../snapshot/index.js'
 import type { GateOptions } from '../verify/index.js'
 import { executeRetags, type RetagOutcome, type RetagStatus } from './engine.js'
@@ -33,6 +33,8 @@ export interface ReleaseInput {
   registry?: RegistryClientOptions
   /** Public key files (PEM): a component whose digest none of them signed is refused, nothing moves for it. */
   verifyKeys?: readonly string[] | undefined
+  /** Move tags even to older (or unorderable) builds than they point at now. */
+  allowOlder?: boolean
   /** With verifyKeys: also require a provenance attestation meeting this policy. */
   verifyAttestation?: GateOptions['attestation']
 }
@@ -139,11 +141,7 @@ export async function releaseSnapshot(input: ReleaseInput, deps: ReleaseDeps = {
     })) {
       const component = snapshot.components.find((c) => c.name === name)!
       const config = await readImageConfig(client, component.image, component.image.digest ?? digests[name]!)
-      const labels = config?.config?.Labels ?? {}
-      // The build time as Konflux images record it: the OCI label, the Red Hat build-date label, the config's created.
-      const stamp = labels['org.opencontainers.image.created'] ?? labels['build-date'] ?? config?.created
-      const created = stamp ? new Date(stamp) : undefined
-      imageFacts[name] = { created: created && !Number.isNaN(created.getTime()) ? created : undefined, labels }
+      imageFacts[name] = { created: buildTimeOf(config), labels: config?.config?.Labels ?? {} }
     }
     const plan = planRelease({ snapshot, mapping, tags: input.tags, releaseTime: now, digests, imageFacts })
     if (plan.retags.length === 0) {
@@ -161,6 +159,7 @@ export async function releaseSnapshot(input: ReleaseInput, deps: ReleaseDeps = {
     const outcomes = await executeRetags(plan.retags, client, {
       ...(gate ? { verify: (retag) => gate(retag.source, { sourceRevision: revisions.get(retag.component) }) } : {}),
       dryRun: input.dryRun ?? false,
+      ...(input.allowOlder ? { allowOlder: true } : {}),
       ...(input.concurrency === undefined ? {} : { concurrency: input.concurrency }),
       ...(input.followArtifacts === undefined ? {} : { followArtifacts: input.followArtifacts }),
       quay: {

@@ -95,10 +95,32 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   })
 }
 
-/** Snapshot creation time as a comparable UTC ISO string; received time when the Snapshot has none. */
-function creationKey(snapshot: Snapshot): string {
-  const at = snapshot.createdAt === undefined ? Number.NaN : Date.parse(snapshot.createdAt)
-  return new Date(Number.isNaN(at) ? Date.now() : at).toISOString()
+/** How far in the future a Snapshot's creationTimestamp may be (clock skew between cluster and releaser). */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000
+
+/**
+ * Snapshot creation time as a comparable UTC ISO string: the daemon's queue order per tag. A Snapshot without a
+ * valid one, or with one further in the future than clock skew explains, cannot be ordered and is refused: taking
+ * the arrival time instead would let a late, older Snapshot win over a newer one.
+ */
+function creationKey(snapshot: Snapshot, now = Date.now()): string {
+  // Kubernetes writes RFC 3339 times; anything else (a bare date, "yesterday") is not one.
+  const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i
+  const at =
+    snapshot.createdAt === undefined || !rfc3339.test(snapshot.createdAt) ? Number.NaN : Date.parse(snapshot.createdAt)
+  if (Number.isNaN(at)) {
+    throw new HttpError(
+      422,
+      `Snapshot ${snapshot.name}: metadata.creationTimestamp is ${snapshot.createdAt === undefined ? 'missing' : 'not a valid time'}; it orders Snapshots per tag`,
+    )
+  }
+  if (at > now + MAX_CLOCK_SKEW_MS) {
+    throw new HttpError(
+      422,
+      `Snapshot ${snapshot.name}: metadata.creationTimestamp ${new Date(at).toISOString()} is in the future (more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes ahead of this releaser's clock)`,
+    )
+  }
+  return new Date(at).toISOString()
 }
 
 /**
@@ -171,6 +193,7 @@ export function createWebhookServer(deps: WebhookDeps): Server {
       const status = error instanceof UserError && message.includes('.containerImage:') ? 422 : 400
       throw new HttpError(status, message)
     }
+    const createdAt = creationKey(snapshot)
     const gate = releaseGate(snapshot)
     if (!gate.releasable)
       throw new HttpError(422, `Snapshot ${snapshot.name} is not releasable: ${gate.reasons.join('; ')}`)
@@ -185,7 +208,7 @@ export function createWebhookServer(deps: WebhookDeps): Server {
         snapshot: snapshot.name,
         namespace: snapshot.namespace,
         application: snapshot.application,
-        createdAt: creationKey(snapshot),
+        createdAt,
         body: text,
         source: 'webhook',
         retags,

@@ -69,6 +69,11 @@ export interface PushImageOptions {
   seed?: string
   /** Labels in the image config (e.g. quay.expires-after). */
   labels?: Record<string, string>
+  /**
+   * The config's build time (`created`). Default: the push time, so a later push is a newer build; with a seed a
+   * fixed time, so the same seed still gives the same bytes. `null`: no build time at all.
+   */
+  created?: string | null
 }
 
 export interface ManifestBytes {
@@ -313,12 +318,14 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     seed: string,
     platform: string,
     labels: Record<string, string> | undefined,
+    created: string | undefined,
   ): Promise<{ digest: string; size: number; mediaType: string }> {
     const [os = 'linux', architecture = 'amd64'] = platform.split('/')
     const layer = await pushBlob(repoPath, `layer ${seed} ${platform}\n${'x'.repeat(64)}`)
     const config = await pushBlob(
       repoPath,
       JSON.stringify({
+        ...(created === undefined ? {} : { created }),
         architecture,
         os,
         config: { Labels: { 'konflux-gitops.test/seed': seed, ...labels } },
@@ -341,12 +348,16 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     const format = opts.format ?? 'oci'
     const seed = opts.seed ?? randomBytes(8).toString('hex')
     const platforms = opts.platforms ?? []
+    const created =
+      opts.created === null
+        ? undefined
+        : (opts.created ?? (opts.seed === undefined ? new Date().toISOString() : '2026-01-01T00:00:00.000Z'))
     if (platforms.length === 0) {
-      return (await pushSingle(repoPath, tag, format, seed, 'linux/amd64', opts.labels)).digest
+      return (await pushSingle(repoPath, tag, format, seed, 'linux/amd64', opts.labels, created)).digest
     }
     const children = []
     for (const platform of platforms) {
-      const child = await pushSingle(repoPath, undefined, format, seed, platform, opts.labels)
+      const child = await pushSingle(repoPath, undefined, format, seed, platform, opts.labels, created)
       const [os = 'linux', architecture = 'amd64', variant] = platform.split('/')
       children.push({
         mediaType: child.mediaType,

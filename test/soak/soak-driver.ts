@@ -87,7 +87,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       digests.push([])
       for (let b = 0; b < options.buildsPerComponent; b++) {
         pushes.push(async () => {
-          const digest = await registry.pushImage(`soak/c${c}`, undefined, { seed: `c${c}-b${b}` })
+          // Build b of every component was built in hour b: the image's own build time agrees with Snapshot order.
+          const created = new Date(Date.parse('2026-11-24T00:00:00Z') + b * 3_600_000).toISOString()
+          const digest = await registry.pushImage(`soak/c${c}`, undefined, { seed: `c${c}-b${b}`, created })
           digests[c]![b] = digest
           buildOf.set(digest, b)
         })
