@@ -30,7 +30,7 @@ export async function checkGit(
         id: 'git.repository',
         link: 'git',
         status: 'fail',
-        message: `${ctx.dir} is not the top of a git repository: Argo CD and Renovate read from git`,
+        message: `${ctx.dir} is not the top of a git repository: Argo CD and ${ctx.spec?.updater === 'dependabot' ? 'Dependabot' : 'Renovate'} read from git`,
         fix: 'Run `npx konflux-gitops init --git-remote URL --push` in it (or `git init` and push it yourself).',
       },
     ]
@@ -97,7 +97,7 @@ export async function checkGit(
       link: 'git',
       status: 'warn',
       message: `local ${branch} is behind ${ctx.remote}/${branch}: the remote has commits not fetched here (${remoteHead.slice(0, 12)})`,
-      fix: `\`git pull ${ctx.remote} ${branch}\` (Renovate merges land on the remote).`,
+      fix: `\`git pull ${ctx.remote} ${branch}\` (${ctx.spec?.updater === 'dependabot' ? 'Dependabot' : 'Renovate'} merges land on the remote).`,
     })
   } else if (compared.ahead > 0 || compared.behind > 0) {
     const parts = [

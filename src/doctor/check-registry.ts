@@ -1,5 +1,5 @@
 import { parseImageRef } from '../image-ref/index.js'
-import { pinStoreFor } from '../pins/index.js'
+import { driftOf, memoTagResolver, pinStoreFor } from '../pins/index.js'
 import type { RegistryClient } from '../registry/index.js'
 import type { CheckLine, DoctorContext } from './types.js'
 
@@ -38,7 +38,11 @@ export async function checkRegistry(ctx: DoctorContext, client: RegistryClient):
   if (!spec || spec.components.length === 0) return []
   const tagLines: CheckLine[] = []
   const pinLines: CheckLine[] = []
-  const tagDigests = new Map<string, string | undefined>()
+  const updater = spec.updater === 'dependabot' ? 'Dependabot' : 'Renovate'
+  // One lookup per repository:tag, shared by the tag lines and the pins' drift below.
+  const resolveTag = memoTagResolver(
+    async (repository, tag) => (await client.resolveDigest(`${repository}:${tag}`)).digest,
+  )
 
   await Promise.all(
     spec.components.map(async (component, index) => {
@@ -47,17 +51,15 @@ export async function checkRegistry(ctx: DoctorContext, client: RegistryClient):
       const credentials = await client.transport.credentials.get(registry, path).catch(() => undefined)
       const how = credentials ? 'with your docker config credentials' : 'anonymously'
       try {
-        const found = await client.resolveDigest(reference)
-        tagDigests.set(component.name, found.digest)
+        const digest = await resolveTag(component.image, spec.tag)
         tagLines[index] = {
           id: `registry.tag.${component.name}`,
           link: 'registry',
           status: 'ok',
-          message: `${reference} → ${found.digest} (read ${how})`,
+          message: `${reference} → ${digest} (read ${how})`,
           fix: null,
         }
       } catch (error) {
-        tagDigests.set(component.name, undefined)
         const failure = failureOf(error)
         const missing = failure.code === 'registry-not-found'
         tagLines[index] = {
@@ -65,7 +67,7 @@ export async function checkRegistry(ctx: DoctorContext, client: RegistryClient):
           link: 'registry',
           status: 'fail',
           message: missing
-            ? `${reference} does not exist (read ${how}): nothing for Renovate to pin`
+            ? `${reference} does not exist (read ${how}): nothing for ${updater} to pin`
             : `${reference} cannot be read (read ${how}): ${failure.message}`,
           fix: missing
             ? `Release a Snapshot so ${spec.tag} exists (\`npx konflux-gitops release --snapshot FILE\`), or fix the component's image or the tag in konflux-gitops.yaml.`
@@ -113,9 +115,10 @@ export async function checkRegistry(ctx: DoctorContext, client: RegistryClient):
         if (typeof found === 'object') errors.push(`${component.name}: ${found.message}`)
         else if (!found) gone.push(`${component.name} pins ${short(pin.digest)}, which the registry no longer has`)
         else {
-          const tagDigest = tagDigests.get(component.name)
-          if (tagDigest && tagDigest !== pin.digest)
-            behind.push(`${component.name} ${short(pin.digest)} → ${short(tagDigest)}`)
+          // The pins module's drift function; a failed tag lookup is the tag line's to report.
+          const [drift] = await driftOf([pin], resolveTag, { defaultTag: spec.tag })
+          if (drift?.drifted && drift.current)
+            behind.push(`${component.name} ${short(pin.digest)} → ${short(drift.current)}`)
           else current.push(component.name)
         }
       }
@@ -127,7 +130,7 @@ export async function checkRegistry(ctx: DoctorContext, client: RegistryClient):
           link: 'registry',
           status: 'fail',
           message: `${env.name}: ${gone.join('; ')} (a deploy would fail to pull)`,
-          fix: `Pin a digest that exists, e.g. the current ${spec.tag}: merge Renovate's pending pull request, or \`npx konflux-gitops promote\`; edit ${file} by hand as a last resort.`,
+          fix: `Pin a digest that exists, e.g. the current ${spec.tag}: merge ${updater}'s pending pull request, or \`npx konflux-gitops promote\`; edit ${file} by hand as a last resort.`,
         }
       } else if (errors.length > 0) {
         pinLines[index] = {
@@ -137,24 +140,39 @@ export async function checkRegistry(ctx: DoctorContext, client: RegistryClient):
           message: `${env.name}: cannot check pinned digests: ${errors.join('; ')}`,
           fix: 'Check registry access (see the registry.tag lines above).',
         }
+      } else if (behind.length > 0 && env.frozen) {
+        // A frozen environment stays where it was put: behind the tag is what the freeze is for.
+        pinLines[index] = {
+          id,
+          link: 'registry',
+          status: 'ok',
+          message: `${env.name} is frozen by ${env.frozen.by} since ${env.frozen.at}${env.frozen.reason ? ` (${env.frozen.reason})` : ''}: it stays at its pins while ${spec.tag} moves (${behind.join(', ')}); ${updater} opens no pull request for it`,
+          fix: null,
+        }
       } else if (behind.length > 0) {
         pinLines[index] = {
           id,
           link: 'registry',
           status: 'warn',
           message: `${env.name} is behind ${spec.tag}: ${behind.join(', ')}`,
-          fix: `Expected until Renovate's pull request for ${env.name} merges; \`doctor --renovate\` shows what it would propose.`,
+          fix:
+            spec.updater === 'renovate'
+              ? `Expected until Renovate's pull request for ${env.name} merges; \`doctor --renovate\` shows what it would propose.`
+              : `Expected until Dependabot's pull request for ${env.name} merges (it checks on its schedule; "Check for updates" in the repository's Dependabot tab runs it now).`,
         }
       } else {
         const parts = [
           current.length ? `${current.length} pinned digest(s) exist and match ${spec.tag}` : '',
           unpinned.length ? `unpinned (follows ${spec.tag}): ${unpinned.join(', ')}` : '',
         ].filter(Boolean)
+        const frozen = env.frozen
+          ? ` (frozen by ${env.frozen.by}${env.frozen.reason ? `: ${env.frozen.reason}` : ''})`
+          : ''
         pinLines[index] = {
           id,
           link: 'registry',
           status: 'ok',
-          message: `${env.name}: ${parts.join('; ') || 'no images'}`,
+          message: `${env.name}${frozen}: ${parts.join('; ') || 'no images'}`,
           fix: null,
         }
       }

@@ -76,7 +76,11 @@ async function renovateCoverage(ctx: DoctorContext): Promise<CheckLine> {
       fix: `Add "${manager}" to enabledManagers (or remove ${manager}.enabled: false) in ${configFile}.`,
     }
   }
-  const missed = pinFiles.filter((p) => !coverage.matched.has(p.file) || coverage.disabledByRule.has(p.file))
+  // A frozen environment's files are disabled on purpose (the freeze rule): expected, not a gap.
+  const frozen = new Set(spec.environments.filter((env) => env.frozen).map((env) => env.name))
+  const missed = pinFiles.filter(
+    (p) => !coverage.matched.has(p.file) || (coverage.disabledByRule.has(p.file) && !frozen.has(p.env)),
+  )
   if (missed.length > 0) {
     const why = missed.map((p) =>
       coverage.disabledByRule.has(p.file)
@@ -95,7 +99,7 @@ async function renovateCoverage(ctx: DoctorContext): Promise<CheckLine> {
     id: 'updater.coverage',
     link: 'updater',
     status: coverage.unresolved.length ? 'warn' : 'ok',
-    message: `Renovate's ${manager} manager reads all ${pinFiles.length} environment pin file(s)${note}`,
+    message: `Renovate's ${manager} manager reads all ${pinFiles.length} environment pin file(s)${frozen.size ? ` (updates off in frozen ${[...frozen].join(', ')})` : ''}${note}`,
     fix: coverage.unresolved.length ? '`doctor --renovate` runs the real lookup, presets included.' : null,
   }
 }
@@ -165,5 +169,31 @@ export async function checkUpdater(
   if (configFindings)
     lines.push(updaterConfigLine(configFindings, spec.updater === 'renovate' ? 'Renovate' : 'Dependabot'))
   lines.push(spec.updater === 'renovate' ? await renovateCoverage(ctx) : dependabotCoverage(ctx))
+  lines.push(...frozenLines(spec))
   return lines
+}
+
+/**
+ * A frozen environment is healthy: it reports who froze it and why, and that the updater opens no pull request
+ * there. Whether the updater config really pauses it is validate's freeze-mismatch (the repo.validate line).
+ */
+function frozenLines(spec: NonNullable<DoctorContext['spec']>): CheckLine[] {
+  const updater = spec.updater === 'dependabot' ? 'Dependabot' : 'Renovate'
+  const how =
+    spec.updater === 'dependabot'
+      ? 'open-pull-requests-limit: 0 in .github/dependabot.yml'
+      : 'a packageRules entry with enabled: false'
+  return spec.environments.flatMap((env) =>
+    env.frozen
+      ? [
+          {
+            id: `updater.frozen.${env.name}`,
+            link: 'updater' as const,
+            status: 'ok' as const,
+            message: `${env.name} is frozen by ${env.frozen.by} since ${env.frozen.at}${env.frozen.reason ? `: ${env.frozen.reason}` : ''}; ${updater} opens no pull request for it (${how})`,
+            fix: null,
+          },
+        ]
+      : [],
+  )
 }

@@ -247,7 +247,10 @@ export async function runDoctor(dir: string, options: DoctorOptions = {}): Promi
       if (options.renovate && spec.updater === 'renovate') {
         const { renovateLookup } = await import('./renovate-run.js')
         const { pinStoreFor } = await import('../pins/index.js')
-        const pinFiles = spec.environments.flatMap((env) => pinStoreFor(spec!).files(spec!, env.name))
+        // A frozen environment's files may be left out by Renovate's disabled rule: expected there.
+        const pinFiles = spec.environments
+          .filter((env) => !env.frozen)
+          .flatMap((env) => pinStoreFor(spec!).files(spec!, env.name))
         options.onProgress?.('running Renovate (dry run, lookup only)…')
         results.push(
           timed(

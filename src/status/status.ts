@@ -1,10 +1,9 @@
 import { resolve } from 'node:path'
-import { pinStoreFor, type ReadText } from '../pins/index.js'
+import { driftOf, memoTagResolver, pinStoreFor, type ReadText, type TagResolver } from '../pins/index.js'
 import { loadRepoSpec, repoReader } from '../repo/index.js'
 import { namespaceOf, type RepoSpec } from '../spec/index.js'
 
-/** The digest `repository:tag` points at now. Throws when it cannot tell. */
-export type TagResolver = (repository: string, tag: string) => Promise<string>
+export type { TagResolver }
 
 export type PinState = 'pinned' | 'unpinned' | 'missing'
 
@@ -45,51 +44,34 @@ export interface StatusReport {
   readonly errors: number
 }
 
-/** Pure-ish core: pins through the seam, registry answers through `resolveTag` (one lookup per repository:tag). */
+/** Pure-ish core: pins through the seam, registry answers through the pins' drift function (one lookup per repository:tag). */
 export async function statusOf(spec: RepoSpec, readText: ReadText, resolveTag?: TagResolver): Promise<StatusReport> {
   const store = pinStoreFor(spec)
-  const lookups = new Map<string, Promise<{ digest: string | null; error: string | null }>>()
-  const lookup = (repository: string, tag: string) => {
-    const key = `${repository}:${tag}`
-    let pending = lookups.get(key)
-    if (!pending) {
-      pending = resolveTag!(repository, tag).then(
-        (digest) => ({ digest, error: null }),
-        (error: unknown) => ({ digest: null, error: (error as Error).message ?? String(error) }),
-      )
-      lookups.set(key, pending)
-    }
-    return pending
-  }
+  // One resolver for every environment, so a repository:tag is asked once however many environments pin it.
+  const resolver = resolveTag ? memoTagResolver(resolveTag) : undefined
   const environments = await Promise.all(
     spec.environments.map(async (env): Promise<EnvironmentStatus> => {
-      const pins = store.read(spec, env.name, readText)
-      const components = await Promise.all(
-        spec.components.map(async (component): Promise<ComponentStatus> => {
-          const pin = pins.find((p) => p.component === component.name)
-          const state: PinState = !pin ? 'missing' : pin.digest ? 'pinned' : 'unpinned'
-          const tag = pin?.tag ?? null
-          let registry: RegistryView | null = null
-          if (resolveTag && pin) {
-            const found = await lookup(component.image, tag ?? spec.tag)
-            registry = {
-              digest: found.digest,
-              // An unpinned entry follows the tag already; "moved" means a pin the updater will move.
-              moved: found.digest !== null && pin.digest !== undefined && found.digest !== pin.digest,
-              error: found.error,
-            }
-          }
-          return {
-            component: component.name,
-            repository: component.image,
-            state,
-            tag,
-            digest: pin?.digest ?? null,
-            file: pin?.file ?? null,
-            registry,
-          }
-        }),
-      )
+      const read = store.read(spec, env.name, readText)
+      const pins = spec.components.map((component) => ({
+        component,
+        pin: read.find((p) => p.component === component.name),
+      }))
+      const present = pins.flatMap(({ pin }) => (pin ? [pin] : []))
+      const drifts = resolver ? await driftOf(present, resolver, { defaultTag: spec.tag }) : []
+      const components = pins.map(({ component, pin }): ComponentStatus => {
+        const state: PinState = !pin ? 'missing' : pin.digest ? 'pinned' : 'unpinned'
+        const drift = pin ? drifts.find((d) => d.pin === pin) : undefined
+        return {
+          component: component.name,
+          repository: component.image,
+          state,
+          tag: pin?.tag ?? null,
+          digest: pin?.digest ?? null,
+          file: pin?.file ?? null,
+          // An unpinned entry follows the tag already; "moved" means a pin the updater will move.
+          registry: drift ? { digest: drift.current, moved: drift.drifted, error: drift.error } : null,
+        }
+      })
       return {
         name: env.name,
         namespace: namespaceOf(spec, env),
