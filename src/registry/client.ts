@@ -53,6 +53,21 @@ function isDigest(reference: string): boolean {
   return reference.includes(':')
 }
 
+const MAX_TAG_PAGES = 10_000
+
+/** The path and query of a `Link: <url>; rel="next"` header (absolute or relative URL), if there is one. */
+export function nextPage(link: string | undefined): string | undefined {
+  if (!link) return undefined
+  for (const part of link.split(',')) {
+    const match = /<([^>]+)>\s*;(?:[^;]*;)*\s*rel="?next"?/i.exec(part.trim())
+    if (match) {
+      const url = new URL(match[1]!, 'http://registry.invalid')
+      return `${url.pathname}${url.search}`
+    }
+  }
+  return undefined
+}
+
 function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const value = headers[name]
   return Array.isArray(value) ? value[0] : value
@@ -303,6 +318,46 @@ export class RegistryClient {
       }
     }
     throw lastError
+  }
+
+  /**
+   * Every tag of a repository: `GET /v2/<name>/tags/list`, following the `Link: <…>; rel="next"` pages the
+   * distribution spec defines (registries page at 50 to 1000 tags). A repository that does not exist has no tags.
+   */
+  async listTags(repo: RepositoryRef, options: { pageSize?: number } = {}): Promise<string[]> {
+    const tags: string[] = []
+    const seen = new Set<string>()
+    let path: string | undefined = `/v2/${repo.path}/tags/list?n=${options.pageSize ?? 1000}`
+    for (let page = 0; path !== undefined; page++) {
+      if (page >= MAX_TAG_PAGES) {
+        throw new RegistryError(`${repo.registry}/${repo.path}: more than ${MAX_TAG_PAGES} pages of tags`, {
+          code: 'registry-error',
+        })
+      }
+      const res = await this.transport.send(repo.registry, 'GET', path, {
+        headers: { accept: 'application/json' },
+        access: [pull(repo.path)],
+        accept: [404],
+      })
+      if (res.status === 404) {
+        await res.body.dump()
+        return tags
+      }
+      const body = (await res.body.json().catch(() => undefined)) as { tags?: unknown } | undefined
+      if (!body || (body.tags !== null && body.tags !== undefined && !Array.isArray(body.tags))) {
+        throw new RegistryError(`${repo.registry}/${repo.path}: the tag list is not {"tags": [...]}`, {
+          code: 'registry-error',
+        })
+      }
+      for (const tag of (body.tags ?? []) as unknown[]) {
+        if (typeof tag === 'string' && !seen.has(tag)) {
+          seen.add(tag)
+          tags.push(tag)
+        }
+      }
+      path = nextPage(headerValue(res.headers, 'link'))
+    }
+    return tags
   }
 
   /**

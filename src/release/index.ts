@@ -8,16 +8,19 @@ export {
   type RetagOutcome,
   type RetagStatus,
 } from './engine.js'
+export { readImageFacts, readPlanFacts } from './facts.js'
 export { type Mapping, parseMapping } from './mapping.js'
 export {
   checkTagFlags,
   componentsNeedingImageConfig,
   DEFAULT_TAG,
   type ImageFacts,
+  imagesNeedingConfig,
   type PlanInput,
   type PlannedRetag,
   planRelease,
   type ReleasePlan,
+  repositoriesNeedingTagList,
   type SkippedComponent,
 } from './plan.js'
 export {
@@ -28,4 +31,5 @@ export {
   releaseSnapshot,
 } from './release.js'
 export { type ReleasePlanInput, type ReleasePlanResult, renderReleasePlan } from './releaseplan.js'
-export { renderTag, strftime, TAG_PATTERN } from './templates.js'
+export { gnuDateFormat, parseDateString } from './strftime.js'
+export { renderTag, TAG_PATTERN, usesImageConfig, usesTagList } from './templates.js'

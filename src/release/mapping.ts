@@ -1,7 +1,8 @@
 /**
  * The Konflux release-service-catalog mapping (ReleasePlan / ReleasePlanAdmission `spec.data.mapping`):
- * `components[{name, repository, tags[]}]` (or `repositories[{url, tags[]}]`) and `defaults{tags, timestampFormat}`.
- * Unknown keys are kept out of the way, not rejected: the same mapping drives Konflux's own pipelines.
+ * `components[{name, repository | repositories[{url, tags[]}], tags[], componentTags[], timestampFormat}]` and
+ * `defaults{tags, timestampFormat}`. Unknown keys are kept out of the way, not rejected: the same mapping drives
+ * Konflux's own pipelines.
  */
 import { parseAllDocuments } from 'yaml'
 import { z } from 'zod'
@@ -18,6 +19,8 @@ const componentSchema = z
       .min(1)
       .optional(),
     tags: tagList.optional(),
+    componentTags: tagList.optional(),
+    timestampFormat: z.string().optional(),
   })
   .loose()
 
@@ -36,8 +39,19 @@ export interface MappingTarget {
 
 export interface MappingComponent {
   name: string
+  /**
+   * Where the component goes: `repositories` when given (then the component's own `tags` do not apply, as in
+   * Konflux), else `repository` with the component's `tags`; undefined when the entry names neither.
+   */
   targets: MappingTarget[] | undefined
+  /** The targets come from a `repositories` list (its entries are named `repositories[i]` in messages). */
+  listed: boolean
+  /** The entry's `tags`: they apply to `repository`, never to a `repositories` list. */
   tags: string[] | undefined
+  /** The entry's `componentTags`: added to the defaults for every repository of the component. */
+  componentTags: string[] | undefined
+  /** The entry's own `timestampFormat` (else the defaults'). */
+  timestampFormat: string | undefined
 }
 
 export interface Mapping {
@@ -100,22 +114,20 @@ export function parseMapping(text: string, source: string): Mapping {
       })
     }
     names.add(component.name)
-    if (component.repository && component.repositories) {
-      throw new UsageError(
-        `${source}: ${prefix}components[${index}]: give either repository or repositories, not both`,
-        { code: 'invalid-mapping' },
-      )
-    }
   }
   return {
     source,
     components: data.components?.map((component) => ({
       name: component.name,
       tags: component.tags,
+      componentTags: component.componentTags,
+      listed: component.repositories !== undefined,
+      timestampFormat: component.timestampFormat,
+      // Both given: Konflux pushes the repositories list and keeps `repository` only as a legacy field.
       targets: component.repositories
         ? component.repositories.map((r) => ({ repository: r.url, tags: r.tags }))
         : component.repository
-          ? [{ repository: component.repository, tags: undefined }]
+          ? [{ repository: component.repository, tags: component.tags }]
           : undefined,
     })),
     defaultTags: data.defaults?.tags,

@@ -2,18 +2,13 @@
  * `konflux-gitops release`: a tested Snapshot's digests get their release tags. Gate → mapping → plan → execute.
  */
 import { UserError } from '../cli/errors.js'
-import { buildTimeOf, RegistryClient, type RegistryClientOptions, readImageConfig } from '../registry/client.js'
+import { RegistryClient, type RegistryClientOptions } from '../registry/client.js'
 import { parseSnapshot, releaseGate, type Snapshot } from '../snapshot/index.js'
 import type { GateOptions } from '../verify/index.js'
 import { executeRetags, type RetagOutcome, type RetagStatus } from './engine.js'
+import { readPlanFacts } from './facts.js'
 import { parseMapping } from './mapping.js'
-import {
-  checkTagFlags,
-  componentsNeedingImageConfig,
-  type ImageFacts,
-  planRelease,
-  type SkippedComponent,
-} from './plan.js'
+import { checkTagFlags, planRelease, type SkippedComponent } from './plan.js'
 
 export interface ReleaseInput {
   snapshotText: string
@@ -131,19 +126,8 @@ export async function releaseSnapshot(input: ReleaseInput, deps: ReleaseDeps = {
         `component ${component.name}: ${component.containerImage} resolved to ${digests[component.name]}`,
       )
     }
-    const imageFacts: Record<string, ImageFacts> = {}
-    for (const name of componentsNeedingImageConfig({
-      snapshot,
-      mapping,
-      tags: input.tags,
-      releaseTime: now,
-      digests,
-    })) {
-      const component = snapshot.components.find((c) => c.name === name)!
-      const config = await readImageConfig(client, component.image, component.image.digest ?? digests[name]!)
-      imageFacts[name] = { created: buildTimeOf(config), labels: config?.config?.Labels ?? {} }
-    }
-    const plan = planRelease({ snapshot, mapping, tags: input.tags, releaseTime: now, digests, imageFacts })
+    const facts = await readPlanFacts(client, { snapshot, mapping, tags: input.tags, releaseTime: now, digests })
+    const plan = planRelease({ snapshot, mapping, tags: input.tags, releaseTime: now, digests, ...facts })
     if (plan.retags.length === 0) {
       throw new UserError(`nothing to release: no component of Snapshot ${snapshot.name} is in the mapping`, {
         code: 'nothing-to-release',

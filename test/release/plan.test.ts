@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { parseMapping, planRelease, renderTag, strftime } from '../../src/release/index.js'
+import { gnuDateFormat, parseMapping, planRelease, renderTag } from '../../src/release/index.js'
 import { parseSnapshot } from '../../src/snapshot/index.js'
 import { ROOT } from '../helpers/cli.js'
 
@@ -26,7 +26,7 @@ describe('planRelease', () => {
     })
   })
 
-  test('the Konflux ReleasePlan fixture: defaults for api, its own templates for web', async () => {
+  test('the Konflux ReleasePlan fixture: defaults.tags are added to a component’s own tags, sorted as jq sorts', async () => {
     const mapping = parseMapping(
       await readFile(join(fixtures, 'releaseplan-mapping.yaml'), 'utf8'),
       'releaseplan-mapping.yaml',
@@ -35,18 +35,19 @@ describe('planRelease', () => {
       snapshot: await passed(),
       mapping,
       releaseTime,
-      imageFacts: { web: { created: new Date('2026-11-24T09:10:00Z'), labels: {} } },
+      imageFacts: { web: { buildDate: '2026-11-24T09:10:00Z', labels: {} } },
     })
     expect(plan.retags.map((r) => `${r.component}:${r.tag}`)).toEqual([
       'api:released',
       'api:4f2a9c0',
       'web:released',
-      'web:8b3c1d5e7f9a0b2c4d6e8f0a1b3c5d7e9f0a2b4c',
       `web:web-${Date.parse('2026-11-24T09:10:00Z') / 1000}`,
+      'web:8b3c1d5e7f9a0b2c4d6e8f0a1b3c5d7e9f0a2b4c',
+      'web:8b3c1d5',
     ])
   })
 
-  test('--tag replaces the default tags; a component’s own tags still win; duplicates collapse', async () => {
+  test('--tag replaces defaults.tags; a component’s own tags add to them; duplicates collapse', async () => {
     const mapping = parseMapping(
       'components:\n  - {name: api, repository: quay.io/acme/prod/api}\n  - {name: web, repository: quay.io/acme/prod/web, tags: [stable, stable]}\n',
       'm.yaml',
@@ -58,45 +59,84 @@ describe('planRelease', () => {
       releaseTime,
     })
     expect(plan.retags.map((r) => `${r.target.path}:${r.tag}`)).toEqual([
-      'acme/prod/api:validated',
       `acme/prod/api:sha-${API_DIGEST.slice(7)}`,
+      'acme/prod/api:validated',
+      expect.stringMatching(/^acme\/prod\/web:sha-/),
       'acme/prod/web:stable',
+      'acme/prod/web:validated',
     ])
   })
 
-  test('components missing from the mapping are skipped and reported', async () => {
-    const mapping = parseMapping('components:\n  - name: web\n', 'm.yaml')
+  test('components missing from the mapping are skipped and reported; a mapping without components releases none', async () => {
+    const mapping = parseMapping('components:\n  - {name: web, repository: quay.io/a/web, tags: [x]}\n', 'm.yaml')
     const plan = planRelease({ snapshot: await passed(), mapping, releaseTime })
     expect(plan.retags.map((r) => r.component)).toEqual(['web'])
     expect(plan.skipped).toEqual([{ component: 'api', reason: 'not in the mapping (m.yaml)' }])
+    const none = planRelease({
+      snapshot: await passed(),
+      mapping: parseMapping('defaults: {tags: [x]}\n', 'd.yaml'),
+      releaseTime,
+    })
+    expect(none.retags).toEqual([])
+    expect(none.skipped.map((s) => s.component)).toEqual(['api', 'web'])
   })
 
-  test('repositories[] (newer mapping format) fan out to several targets', async () => {
+  test('an entry with neither repository nor repositories, or with no tags at all, is refused before anything moves', async () => {
+    const snap = await passed()
+    expect(() =>
+      planRelease({
+        snapshot: snap,
+        mapping: parseMapping('components:\n  - {name: web, tags: [x]}\n', 'm.yaml'),
+        releaseTime,
+      }),
+    ).toThrow(/m\.yaml: components\[0\] \(web\): names neither repository nor repositories/)
+    expect(() =>
+      planRelease({
+        snapshot: snap,
+        mapping: parseMapping('components:\n  - {name: web, repository: quay.io/a/web}\n', 'm.yaml'),
+        releaseTime,
+      }),
+    ).toThrow(/components\[0\] \(web\): no tags/)
+  })
+
+  test('repositories[] fan out: defaults + componentTags + each entry’s own tags; the component’s tags do not apply', async () => {
     const mapping = parseMapping(
-      'components:\n  - name: api\n    repositories:\n      - {url: quay.io/a/api, tags: [x]}\n      - {url: registry.example.com/b/api}\n',
+      'defaults: {tags: [d]}\ncomponents:\n  - name: api\n    tags: [ignored]\n    componentTags: [c]\n    repositories:\n      - {url: quay.io/a/api, tags: [x]}\n      - {url: registry.example.com/b/api}\n',
       'm.yaml',
     )
     const plan = planRelease({ snapshot: await passed(), mapping, releaseTime })
     expect(plan.retags.map((r) => `${r.target.registry}/${r.target.path}:${r.tag}`)).toEqual([
+      'quay.io/a/api:c',
+      'quay.io/a/api:d',
       'quay.io/a/api:x',
-      'registry.example.com/b/api:released',
+      'registry.example.com/b/api:c',
+      'registry.example.com/b/api:d',
     ])
   })
 
   test('a template that renders an invalid tag is a usage error naming component and template', async () => {
-    const mapping = parseMapping('defaults: {tags: ["v{{ git_sha }}/x"]}\n', 'bad.yaml')
+    const mapping = parseMapping(
+      'defaults: {tags: ["v{{ git_sha }}/x"]}\ncomponents: [{name: api, repository: quay.io/a/api}]\n',
+      'bad.yaml',
+    )
     const snap = await passed()
     expect(() => planRelease({ snapshot: snap, mapping, releaseTime })).toThrow(
       /component api: tag "v\{\{ git_sha \}\}\/x": .* is not a valid tag/,
     )
-    const unknown = parseMapping('defaults: {tags: ["{{ incrementer }}"]}\n', 'bad.yaml')
+    const unknown = parseMapping(
+      'defaults: {tags: ["{{ nope }}"]}\ncomponents: [{name: api, repository: quay.io/a/api}]\n',
+      'bad.yaml',
+    )
     expect(() => planRelease({ snapshot: snap, mapping: unknown, releaseTime })).toThrow(
-      /\{\{ incrementer \}\} is not a known placeholder/,
+      /\{\{ nope \}\} is not a known placeholder/,
     )
   })
 
   test('a target repository with a tag is refused, naming the file and entry', async () => {
-    const mapping = parseMapping('components:\n  - {name: api, repository: "quay.io/a/api:latest"}\n', 'm.yaml')
+    const mapping = parseMapping(
+      'components:\n  - {name: api, repository: "quay.io/a/api:latest", tags: [x]}\n',
+      'm.yaml',
+    )
     const snap = await passed()
     expect(() => planRelease({ snapshot: snap, mapping, releaseTime })).toThrow(
       /m\.yaml: components\[0\] \(api\): "quay.io\/a\/api:latest" must be a repository without tag or digest/,
@@ -124,7 +164,7 @@ describe('tag templates', () => {
   const values = {
     gitSha: '4f2a9c0d1e3b5a7968f0c1d2e3f4a5b6c7d8e9f0',
     digest: API_DIGEST,
-    buildTime: new Date('2026-01-02T03:04:05Z'),
+    buildDate: '2026-01-02T03:04:05Z',
     releaseTime,
     timestampFormat: '%Y%m%d-%H%M%S',
   }
@@ -134,8 +174,8 @@ describe('tag templates', () => {
     expect(renderTag('r-{{ release_timestamp }}', values)).toBe('r-20261127-100000')
     expect(renderTag('v{{ labels.version }}', { ...values, labels: { version: '1.4.2' } })).toBe('v1.4.2')
     expect(() => renderTag('{{ labels.version }}', values)).toThrow(/the image has no label "version"/)
-    expect(strftime(new Date(0), '%s')).toBe('0')
-    expect(() => strftime(new Date(0), '%Q')).toThrow(/%Q is not supported/)
+    expect(gnuDateFormat(new Date(0), '%s')).toBe('0')
+    expect(() => renderTag('{{ timestamp }}', { ...values, timestampFormat: '%Q' })).toThrow(/"%Q" is not a valid tag/)
   })
   test('any rendered tag matches ^[a-zA-Z0-9._-]+$ or is refused', () => {
     fc.assert(
