@@ -144,13 +144,10 @@ function resolveTargets(input: Omit<PlanInput, 'imageFacts' | 'existingTags'>): 
       timestampFormat: entry.timestampFormat ?? mapping.timestampFormat ?? DEFAULT_TIMESTAMP_FORMAT,
       targets: entry.targets.map((t, i) => {
         const at = `${where}${entry.listed ? `.repositories[${i}]` : ''}`
-        const templates = uniqueSorted([...base, ...(t.tags ?? [])])
-        if (templates.length === 0) {
-          throw new UsageError(`${at}: no tags (defaults.tags, componentTags and tags are all empty)`, {
-            code: 'invalid-mapping',
-            hint: "Konflux's push-snapshot refuses a component without tags too: add tags or defaults.tags.",
-          })
-        }
+        // No tags anywhere: Konflux's push-snapshot refuses the component; this tool's documented default applies
+        // instead (the tag "released", as without a mapping), so a tag-less ReleasePlan still releases somewhere.
+        const merged = uniqueSorted([...base, ...(t.tags ?? [])])
+        const templates = merged.length > 0 ? merged : [DEFAULT_TAG]
         return { repository: parseRepository(t.repository, at), templates }
       }),
     })
