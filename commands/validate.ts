@@ -41,7 +41,10 @@ Each finding names a rule, the file and line, and a one-line fix.
 --build also runs kustomize for every overlay (kustomize or kubectl on PATH).
 --against-registry asks the registry (anonymous, or credentials from
 DOCKER_CONFIG / REGISTRY_AUTH_FILE) whether each pinned tag@digest is still
-what the tag points to.
+what the tag points to. With --verify-key FILE (repeatable) or verify.keys in
+konflux-gitops.yaml it also checks that every pinned digest carries a cosign
+signature by one of the keys (image-unsigned, at the pin's line); keyless
+signatures are not verified.
 
 Formats: text (grouped by file; colours only on a terminal), json, github
 (annotations on the pull request), sarif (2.1.0, for code scanning). --json
@@ -57,6 +60,7 @@ ${EXIT_CODES_HELP}
     '<%= config.bin %> <%= command.id %> --rule renovate-config-invalid --rule renovate-digest-pinning',
     '<%= config.bin %> <%= command.id %> --build',
     '<%= config.bin %> <%= command.id %> --against-registry --fail-on warning',
+    '<%= config.bin %> <%= command.id %> --against-registry --verify-key cosign.pub',
   ]
   static override args = {
     dir: Args.string({ description: 'GitOps repository to check', default: '.' }),
@@ -75,6 +79,11 @@ ${EXIT_CODES_HELP}
       description: 'also ask the registry whether each pinned digest is still what its tag points to',
       default: false,
     }),
+    'verify-key': Flags.string({
+      description: 'with --against-registry: public key (PEM) every pinned digest must be signed by (repeatable)',
+      multiple: true,
+      dependsOn: ['against-registry'],
+    }),
   }
 
   async run(): Promise<ValidateReport> {
@@ -87,6 +96,7 @@ ${EXIT_CODES_HELP}
       failOn: flags['fail-on'] as 'error' | 'warning',
       build: flags.build,
       againstRegistry: flags['against-registry'],
+      ...(flags['verify-key'] ? { verifyKeys: flags['verify-key'] } : {}),
     })
     if (!this.jsonEnabled()) {
       switch (flags.format) {

@@ -75,6 +75,17 @@ export const repoSpec = z.strictObject({
   allowUnpinned: z.boolean().default(true),
   components: z.array(componentSpec).default([]),
   environments: z.array(environmentSpec).default([]),
+  /**
+   * Signature checks (src/verify): PEM public keys (repo-relative paths; several for rotation) every pinned digest
+   * must be signed by: validate --against-registry, doctor and render use them; `init --verify-key` records one.
+   */
+  verify: z
+    .strictObject({
+      keys: z.array(z.string().min(1)).min(1, 'verify.keys needs at least one public key file'),
+      /** Also require SLSA provenance from this builder (e.g. https://tekton.dev/chains/v2). */
+      builderId: z.string().min(1).optional(),
+    })
+    .optional(),
   /** Ephemeral-environment integration test (integration/, issue 8): written while present. */
   integrationTest: z
     .strictObject({

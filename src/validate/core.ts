@@ -7,6 +7,7 @@ import { checkLayout, checkSpec } from './check-layout.js'
 import { checkManifests } from './check-manifests.js'
 import { checkPins } from './check-pins.js'
 import { checkRenovate, defaultRenovateChecker, type RenovateChecker } from './check-renovate.js'
+import { checkSignatures, type SignatureVerifier } from './check-signatures.js'
 import { type CheckContext, FindingCollector } from './context.js'
 import { type Finding, RULE_IDS, type RuleId } from './rules.js'
 import type { RepoTree } from './tree.js'
@@ -20,17 +21,20 @@ export interface CheckOptions {
   renovate?: RenovateChecker | null
   /** When given, pinned digests are compared with what their tags point to now (--against-registry). */
   resolveDigest?: DigestResolver
+  /** When given, every pinned digest must be signed (--against-registry with verify keys). */
+  verifySignature?: SignatureVerifier
 }
 
 /** Rules that need a flag to run: off unless asked for, even when every rule is selected. */
-const OPT_IN: Record<string, 'build' | 'againstRegistry'> = {
+const OPT_IN: Record<string, 'build' | 'againstRegistry' | 'verify'> = {
   'kustomize-build': 'build',
+  'image-unsigned': 'verify',
   'image-drift': 'againstRegistry',
   'registry-lookup-failed': 'againstRegistry',
 }
 
 export function selectRules(
-  options: Pick<CheckOptions, 'rules' | 'skipRules'> & { build?: boolean; againstRegistry?: boolean },
+  options: Pick<CheckOptions, 'rules' | 'skipRules'> & { build?: boolean; againstRegistry?: boolean; verify?: boolean },
 ): Set<RuleId> {
   const selected = new Set<RuleId>(options.rules?.length ? options.rules : RULE_IDS)
   for (const [rule, flag] of Object.entries(OPT_IN)) if (!options[flag]) selected.delete(rule as RuleId)
@@ -62,7 +66,12 @@ function isHelmTemplate(tree: RepoTree, path: string): boolean {
 
 export async function checkTree(tree: RepoTree, options: CheckOptions = {}): Promise<Finding[]> {
   const collector = new FindingCollector(
-    selectRules({ ...options, againstRegistry: options.resolveDigest !== undefined, build: true }),
+    selectRules({
+      ...options,
+      againstRegistry: options.resolveDigest !== undefined || options.verifySignature !== undefined,
+      verify: options.verifySignature !== undefined,
+      build: true,
+    }),
   )
   const yaml = new Map<string, ParsedFile>()
   const paths = [...tree.files.keys()].sort()
@@ -105,5 +114,6 @@ export async function checkTree(tree: RepoTree, options: CheckOptions = {}): Pro
   await checkRenovate(ctx, renovate)
   checkFreeze(ctx)
   if (options.resolveDigest) await checkDrift(ctx, options.resolveDigest)
+  if (options.verifySignature) await checkSignatures(ctx, options.verifySignature)
   return collector.findings.sort(compareFindings)
 }

@@ -245,6 +245,13 @@ export const RULES = [
     hint: 'Merge the pending Renovate pull request, or pin the digest the registry now reports for the tag.',
   },
   {
+    id: 'image-unsigned',
+    severity: 'error',
+    summary:
+      'A pinned digest is not signed by any verify key (--against-registry with --verify-key or verify.keys in konflux-gitops.yaml)',
+    hint: 'Pin only digests Konflux built and signed (Tekton Chains); check the key is the Chains public key. Keyless signatures are not verified.',
+  },
+  {
     id: 'registry-lookup-failed',
     severity: 'warning',
     summary: 'The registry could not be asked what a pinned tag points to (--against-registry)',

@@ -21,6 +21,11 @@ export interface ValidateOptions {
   againstRegistry?: boolean
   /** Overrides the registry client for --against-registry (tests, other callers with their own client). */
   resolveDigest?: DigestResolver
+  /**
+   * With againstRegistry: public key files every pinned digest must be signed by (added to konflux-gitops.yaml's
+   * verify.keys, which are relative to the repository).
+   */
+  verifyKeys?: readonly string[]
   renovate?: RenovateChecker | null
   /** PATH to look for kustomize/kubectl in (default process.env.PATH). */
   toolPath?: string
@@ -42,6 +47,7 @@ export function summarise(
   directory: string,
   findings: Finding[],
   options: Pick<ValidateOptions, 'failOn' | 'rules' | 'skipRules' | 'build' | 'againstRegistry'> & {
+    verify?: boolean
     filesChecked: number
     built?: ValidateReport['build']
   },
@@ -149,8 +155,23 @@ async function buildFindings(
 }
 
 /** Validate a GitOps repository on disk: read it (fs edge), run the pure checks, optionally build overlays. */
+/** --verify-key files and the spec's verify.keys (repo-relative); [] unless --against-registry. */
+async function verifyKeyFiles(dir: string, options: ValidateOptions): Promise<string[]> {
+  if (!options.againstRegistry) return []
+  let specKeys: string[] = []
+  try {
+    specKeys = ((await readSpec(dir))?.spec.verify?.keys ?? []).map((k) => join(dir, k))
+  } catch {
+    // An unreadable spec is the spec rules' to report.
+  }
+  return [...(options.verifyKeys ?? []), ...specKeys]
+}
+
 export async function validateRepository(dir: string, options: ValidateOptions = {}): Promise<ValidateReport> {
-  const selected = selectRules(options)
+  const keyFiles = await verifyKeyFiles(dir, options)
+  // Keys are read first: a bad key file is a usage error before any work.
+  const keys = keyFiles.length > 0 ? await (await import('../verify/index.js')).loadVerificationKeys(keyFiles) : []
+  const selected = selectRules({ ...options, verify: keys.length > 0 })
   const wantBuild = selected.has('kustomize-build')
   const helm = wantBuild ? await helmRepo(dir) : undefined
   // Fail before the work when --build cannot run.
@@ -162,14 +183,25 @@ export async function validateRepository(dir: string, options: ValidateOptions =
   if (options.skipRules) checkOptions.skipRules = options.skipRules
   if (options.renovate !== undefined) checkOptions.renovate = options.renovate
   let closeRegistry: (() => Promise<void>) | undefined
+  let client: import('../registry/index.js').RegistryClient | undefined
+  const registryClient = async () => {
+    if (!client) {
+      client = (await import('../registry/index.js')).createRegistryClient()
+      const opened = client
+      closeRegistry = () => opened.close()
+    }
+    return client
+  }
   if (selected.has('image-drift') || selected.has('registry-lookup-failed')) {
     if (options.resolveDigest) checkOptions.resolveDigest = options.resolveDigest
     else {
-      const { createRegistryClient } = await import('../registry/index.js')
-      const client = createRegistryClient()
-      checkOptions.resolveDigest = async (reference) => (await client.resolveDigest(reference)).digest
-      closeRegistry = () => client.close()
+      const registry = await registryClient()
+      checkOptions.resolveDigest = async (reference) => (await registry.resolveDigest(reference)).digest
     }
+  }
+  if (selected.has('image-unsigned')) {
+    const [{ checkSignature }, registry] = await Promise.all([import('../verify/index.js'), registryClient()])
+    checkOptions.verifySignature = (image) => checkSignature(registry, image, keys)
   }
   let findings: Finding[]
   try {
@@ -191,5 +223,5 @@ export async function validateRepository(dir: string, options: ValidateOptions =
     build = built.build
   }
   const filesChecked = [...tree.files.values()].filter((e) => e.kind !== 'other').length
-  return summarise(dir, findings, { ...options, filesChecked, built: build })
+  return summarise(dir, findings, { ...options, verify: keys.length > 0, filesChecked, built: build })
 }

@@ -105,6 +105,8 @@ interface Cell {
   edit(files: Files, shape: ShapeId): { file: string; lineWith: string | null }
   /** Run with a digest resolver (the --against-registry rules). */
   resolve?: (reference: string) => Promise<string>
+  /** Run with a signature verifier (--against-registry --verify-key). */
+  verify?: (image: { registry: string; path: string; digest: string }) => Promise<{ signed: boolean; summary: string }>
   /** Run on disk with real kustomize/helm (--build). */
   build?: boolean
 }
@@ -481,6 +483,14 @@ const MATRIX: Record<RuleId, RuleRow> = {
     resolve: async () => OTHER_DIGEST,
     edit: (f, shape) => ({ file: pinFile(shape), lineWith: editPin(f, shape, { tag: `released@${DIGEST}` }).tagLine }),
   }),
+  'image-unsigned': everywhere({
+    // Only the api digest in prod is unsigned; the verifier is src/verify's checkSignature in test/validate.
+    verify: async (image) => ({
+      signed: !(image.path === 'acme/shop/api' && image.digest === DIGEST),
+      summary: `${image.registry}/${image.path}@${image.digest} has no signature`,
+    }),
+    edit: (f, shape) => ({ file: pinFile(shape), lineWith: editPin(f, shape, { tag: `released@${DIGEST}` }).tagLine }),
+  }),
   'registry-lookup-failed': everywhere({
     resolve: async () => {
       throw new Error('connect ECONNREFUSED 127.0.0.1:1')
@@ -579,7 +589,10 @@ async function findingsOf(
     })
     return { files, at, findings: report.findings }
   }
-  const findings = await checkTree(memoryTree(files), cell.resolve ? { resolveDigest: cell.resolve } : {})
+  const findings = await checkTree(memoryTree(files), {
+    ...(cell.resolve ? { resolveDigest: cell.resolve } : {}),
+    ...(cell.verify ? { verifySignature: cell.verify } : {}),
+  })
   return { files, at, findings }
 }
 
