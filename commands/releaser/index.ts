@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../../src/cli/base-command.js'
 import { UsageError } from '../../src/cli/errors.js'
-import { githubAppOption, githubNotifyFlags, notifyFlags } from '../../src/cli/flags.js'
+import { githubAppOption, githubNotifyFlags, journalFlags, journalLocation, notifyFlags } from '../../src/cli/flags.js'
 import { type ReleaserSummary, startReleaser } from '../../src/releaser/index.js'
 import {
   createRegistryExecutor,
@@ -54,14 +54,19 @@ export default class Releaser extends BaseCommand {
 in X-Signature-256: sha256=<hex>) and points each component's release tags at the tested digest, through the same
 registry engine as \`konflux-gitops release\`.
 
-Every accepted Snapshot is written to a SQLite journal under --state before the webhook answers 202 {id}; after a
-crash or restart every accepted Snapshot still completes. Per tag the newest Snapshot wins (creation time, then
+Every accepted Snapshot is written to the journal before the webhook answers 202 {id}; after a crash or restart
+every accepted Snapshot still completes. The journal is a SQLite file under --state DIR (one replica), or a
+PostgreSQL database (--database-url postgres://…, or KONFLUX_GITOPS_DATABASE_URL) shared by any number of
+replicas: each accepts webhooks, any of them works any step, one repository is written by one replica at a time,
+and the steps of a replica that dies are taken over when its claims expire. The schema is migrated at start; a
+journal written by a newer releaser is refused. Per tag the newest Snapshot wins (creation time, then
 name): a late or retried older Snapshot never moves a tag back. Failed retags are retried with backoff (and the
 registry's Retry-After) and, after --max-attempts, kept as failed until \`konflux-gitops releaser retry\`.
 
 With --kubernetes it also lists and watches Snapshots (appstudio.redhat.com/v1alpha1) in the cluster, resuming
 from the last resourceVersion, and takes each application's mapping from --mapping or its ReleasePlan. Replicas
-elect a leader with a coordination.k8s.io Lease: only the leader watches and retags; standbys are not ready.
+elect a leader with a coordination.k8s.io Lease: only the leader watches (from the resourceVersion in the journal).
+With --state the leader alone retags and standbys are not ready; with --database-url every replica retags.
 
 With --notify github:OWNER/REPO (or a notify: list beside the mapping in the --mapping file, e.g.
 notify: [{repository: github:acme/shop-gitops, images: [quay.io/acme/shop/], via: dispatch}]), once a Snapshot's
@@ -88,14 +93,14 @@ ${EXIT_CODES_HELP}`
     '<%= config.bin %> <%= command.id %> --state ./state --webhook-secret-file ./webhook-secret',
     '<%= config.bin %> <%= command.id %> --state /var/lib/releaser --webhook-secret-file /etc/releaser/secret --listen 0.0.0.0:8080 --mapping releaseplan.yaml',
     '<%= config.bin %> <%= command.id %> --state /var/lib/releaser --webhook-secret-file /etc/releaser/secret --kubernetes --lease-namespace releaser',
+    'KONFLUX_GITOPS_DATABASE_URL=postgres://releaser:…@db:5432/releaser <%= config.bin %> <%= command.id %> --webhook-secret-file /etc/releaser/secret',
     'GITHUB_TOKEN=… <%= config.bin %> <%= command.id %> --state ./state --webhook-secret-file ./webhook-secret --notify github:acme/shop-gitops --notify-via dispatch',
     `printf '%s' "$BODY" | openssl dgst -sha256 -hmac "$SECRET"   # the hex to send as X-Signature-256: sha256=<hex>`,
   ]
   static override flags = {
-    state: Flags.directory({
-      description: 'directory for the SQLite journal (must exist unless --init-state; one daemon per directory)',
-      required: true,
-    }),
+    ...journalFlags(
+      'directory for the SQLite journal, one replica (must exist unless --init-state; one daemon per directory)',
+    ),
     'init-state': Flags.boolean({
       description:
         'create the --state directory when it is missing (first start); without it a missing one is an error',
@@ -172,6 +177,7 @@ ${EXIT_CODES_HELP}`
 
   async run(): Promise<ReleaserSummary> {
     const { flags } = await this.parse(Releaser)
+    const journal = journalLocation(flags)
     const listen = parseListen(flags.listen)
     const secret = await readSecret(flags['webhook-secret-file'])
     const plan = await loadPlanner({ mappingFile: flags.mapping, tags: flags.tag ?? [] })
@@ -187,7 +193,7 @@ ${EXIT_CODES_HELP}`
       drain: { maxAttempts: flags['notify-max-attempts'] },
     })
     const handle = await startReleaser({
-      stateDir: flags.state,
+      journal,
       host: listen.host,
       port: listen.port,
       secret,
@@ -221,7 +227,7 @@ ${EXIT_CODES_HELP}`
           }
         : {}),
     })
-    this.progress(`releaser listening on ${handle.url} (journal in ${flags.state})`)
+    this.progress(`releaser listening on ${handle.url} (journal ${handle.journal})`)
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'))
       process.once('SIGINT', () => resolve('SIGINT'))

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../../src/cli/base-command.js'
 import { UsageError } from '../../src/cli/errors.js'
+import { journalFlags, journalLocation } from '../../src/cli/flags.js'
 import { type RetryResult, retryReleases } from '../../src/releaser/index.js'
 
 export interface ReleaserRetryResult {
@@ -11,7 +12,7 @@ export default class ReleaserRetry extends BaseCommand {
   static override summary = 'Queue a failed release again'
   static override description =
     `Puts the failed retags of release ID (the id the webhook answered with) back in the releaser's queue with a
-fresh attempt budget. A running daemon on the same --state picks them up within a second; otherwise the next start
+fresh attempt budget. A running daemon on the same journal (--state or --database-url) picks them up within a second; otherwise the next start
 does. --all-failed retries every failed release. The same is available over HTTP: POST /v1/releases/ID/retry, signed.
 
 ${EXIT_CODES_HELP}`
@@ -24,7 +25,7 @@ ${EXIT_CODES_HELP}`
     id: Args.string({ description: 'release id (repeatable)' }),
   }
   static override flags = {
-    state: Flags.directory({ description: "the releaser daemon's --state directory", required: true }),
+    ...journalFlags("the releaser daemon's --state directory (SQLite journal)"),
     'all-failed': Flags.boolean({ description: 'retry every release in the failed state' }),
   }
 
@@ -33,7 +34,7 @@ ${EXIT_CODES_HELP}`
     const ids = argv as string[]
     if (ids.length === 0 && !flags['all-failed']) throw new UsageError('name a release ID or pass --all-failed')
     if (ids.length > 0 && flags['all-failed']) throw new UsageError('pass release IDs or --all-failed, not both')
-    const results: RetryResult[] = retryReleases(flags.state, flags['all-failed'] ? 'all-failed' : ids)
+    const results: RetryResult[] = await retryReleases(journalLocation(flags), flags['all-failed'] ? 'all-failed' : ids)
     for (const result of results) {
       this.log(
         result.retried > 0

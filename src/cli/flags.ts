@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core'
+import { UsageError } from './errors.js'
 
 /**
  * Flag sets several commands share, so one flag means one thing (same name, description and default) everywhere.
@@ -126,4 +127,37 @@ export function githubAppOption(flags: {
   return flags['github-app-id'] && flags['github-app-key-file']
     ? { appId: flags['github-app-id'], privateKeyFile: flags['github-app-key-file'] }
     : undefined
+}
+
+export const DATABASE_URL_ENV = 'KONFLUX_GITOPS_DATABASE_URL'
+
+/** --state DIR (SQLite, one replica) or --database-url (PostgreSQL, any number of replicas): where the journal is. */
+export function journalFlags(stateDescription: string) {
+  return {
+    state: Flags.directory({ description: stateDescription }),
+    'database-url': Flags.string({
+      description: `PostgreSQL journal shared by replicas: postgres://USER:PASSWORD@HOST:PORT/DB (else ${DATABASE_URL_ENV}); the password is never logged`,
+    }),
+  }
+}
+
+/** The parsed journalFlags as a journal location; the environment's URL only when neither flag is given. */
+export function journalLocation(
+  flags: { state?: string | undefined; 'database-url'?: string | undefined },
+  env: Record<string, string | undefined> = process.env,
+): { stateDir: string } | { databaseUrl: string } {
+  if (flags.state !== undefined && flags['database-url'] !== undefined) {
+    throw new UsageError('pass --state DIR (SQLite) or --database-url URL (PostgreSQL), not both')
+  }
+  if (flags.state !== undefined) return { stateDir: flags.state }
+  const url = flags['database-url'] ?? env[DATABASE_URL_ENV]
+  if (url === undefined || url === '') {
+    throw new UsageError(`no journal: pass --state DIR (SQLite) or --database-url URL, or set ${DATABASE_URL_ENV}`)
+  }
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new UsageError('--database-url must be a postgres:// or postgresql:// URL', {
+      hint: 'For the embedded SQLite journal, pass --state DIR instead.',
+    })
+  }
+  return { databaseUrl: url }
 }

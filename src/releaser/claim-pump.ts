@@ -7,11 +7,13 @@ import type PQueue from 'p-queue'
 export class ClaimPump {
   private timer: NodeJS.Timeout | undefined
   private scheduled = false
+  private claiming = false
+  private again = false
 
   constructor(
     private readonly pollMs: number,
     private readonly isStopping: () => boolean,
-    private readonly claim: () => void,
+    private readonly claim: () => Promise<void>,
   ) {}
 
   start(): void {
@@ -25,8 +27,23 @@ export class ClaimPump {
     if (this.scheduled || this.isStopping()) return
     this.scheduled = true
     setImmediate(() => {
+      // One claim at a time: the next wake waits for this one's transaction, then claims what is still due.
+      if (this.claiming) {
+        this.again = true
+        this.scheduled = false
+        return
+      }
       this.scheduled = false
+      this.claiming = true
       this.claim()
+        .catch(() => {})
+        .finally(() => {
+          this.claiming = false
+          if (this.again) {
+            this.again = false
+            this.wake()
+          }
+        })
     })
   }
 
@@ -35,7 +52,7 @@ export class ClaimPump {
   }
 
   /**
-   * Runs `task` on `queue` with `key` held in `busy` (so the journal does not hand the same work out twice), then
+   * Runs `task` on `queue` with `key` held in `busy` (so the worker knows how much it holds), then
    * frees the key and looks for more. The task settles its own outcome in the journal; a throw is not lost work.
    */
   runClaimed<K>(queue: PQueue, busy: Set<K>, key: K, task: () => Promise<void>): void {

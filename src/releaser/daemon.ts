@@ -2,7 +2,13 @@ import type { AddressInfo } from 'node:net'
 import { type DestinationStream, type Logger, pino } from 'pino'
 import type { Snapshot } from '../snapshot/index.js'
 import type { RetagExecutor } from './executor.js'
-import { Journal, type PlannedRetag } from './journal.js'
+import {
+  DEFAULT_CLAIM_TTL_MS,
+  type Journal,
+  type JournalLocation,
+  openJournal,
+  type PlannedRetag,
+} from './journal/index.js'
 import type { KubeSource, KubeSourceOptions } from './kube-source.js'
 import { createMetrics } from './metrics.js'
 import type { NotificationDrain, NotificationEvent, ReleaserNotify } from './notifications.js'
@@ -16,7 +22,10 @@ export interface RegistryObserver {
 }
 
 export interface ReleaserConfig {
-  readonly stateDir: string
+  /** The journal: SQLite under a state directory (one replica) or PostgreSQL (replicas share it). */
+  readonly journal: JournalLocation
+  /** How long a claimed step stays this replica's without renewal (renewed every third of it while alive). */
+  readonly claimTtlMs?: number
   readonly host: string
   readonly port: number
   /** The webhook HMAC secret. Kept in memory only; never logged. */
@@ -27,7 +36,10 @@ export interface ReleaserConfig {
   readonly worker?: Partial<WorkerOptions>
   readonly shutdownTimeoutMs: number
   readonly logger?: Logger
-  /** Also watch Snapshots in a cluster; the worker then runs only while this replica holds the Lease. */
+  /**
+   * Also watch Snapshots in a cluster; only the Lease holder watches. With SQLite the worker also runs only while
+   * this replica holds the Lease; with PostgreSQL every replica works the shared queue.
+   */
   readonly kubernetes?: KubeSourceOptions
   /** Tell GitOps repositories' updaters (GitHub) when their images' tags moved: a journal step after the retags. */
   readonly notify?: ReleaserNotify
@@ -40,6 +52,7 @@ export interface ReleaserConfig {
 export const DEFAULT_RETENTION_MS = 30 * 24 * 3_600_000
 
 export interface ReleaserSummary {
+  /** The journal's location (a file, or the database URL without its password). */
   readonly state: string
   readonly listen: string
   readonly reason: string
@@ -59,6 +72,8 @@ export interface ReleaserSummary {
 export interface ReleaserHandle {
   /** `http://host:port` the webhook listens on (the real port when 0 was asked). */
   readonly url: string
+  /** The journal's location, safe to print. */
+  readonly journal: string
   readonly logger: Logger
   stop(reason: string): Promise<ReleaserSummary>
 }
@@ -84,16 +99,24 @@ export function createLogger(
 
 export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHandle> {
   const logger = config.logger ?? createLogger()
-  // The lock first: a second daemon on the same state must not even open the journal for writing.
-  const lock = StateLock.acquire(config.stateDir, { init: config.initState ?? false })
+  // The lock first: a second daemon on the same state must not even open the journal for writing. A shared
+  // (PostgreSQL) journal is written by every replica; its claims keep them apart.
+  const shared = 'databaseUrl' in config.journal
+  const lock =
+    'stateDir' in config.journal
+      ? StateLock.acquire(config.journal.stateDir, { init: config.initState ?? false })
+      : undefined
   let journal: Journal
   try {
-    journal = Journal.open(config.stateDir)
+    journal = await openJournal(config.journal, {
+      planner: config.notify?.planner,
+      claimTtlMs: config.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS,
+    })
   } catch (error) {
-    lock.release()
+    lock?.release()
     throw error
   }
-  const watch = new JournalWatch(journal.path)
+  const watch = new JournalWatch(journal.file)
   let worker: Worker | undefined
   const metrics = createMetrics(journal, () => worker?.activeCount ?? 0)
   const executor = await config.createExecutor({
@@ -102,12 +125,11 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
 
   let drain: NotificationDrain | undefined
   if (config.notify) {
-    journal.setNotificationPlanner(config.notify.planner)
     const { NotificationDrain } = await import('./notifications.js')
     const warned = new Set<string>()
     const onNotification = (event: NotificationEvent) => {
       const { notification } = event
-      const fields = { release: notification.eventId, repository: notification.repository, via: notification.via }
+      const fields = { release: notification.release, repository: notification.repository, via: notification.via }
       switch (event.kind) {
         case 'sent': {
           metrics.notifications.inc({ result: event.status })
@@ -146,7 +168,7 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
     if (event.kind !== 'retry') drain?.wake()
     const { retag } = event
     const fields = {
-      release: retag.eventId,
+      release: retag.release,
       snapshot: retag.snapshot,
       component: retag.component,
       tag: retag.target,
@@ -206,11 +228,11 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
   // Retention: a batch of old finished releases every minute, more batches while there is a backlog.
   const retentionMs = config.retentionMs ?? DEFAULT_RETENTION_MS
   let pruneTimer: NodeJS.Timeout | undefined
-  const prune = () => {
+  const prune = async () => {
     pruneTimer = undefined
     if (retentionMs <= 0 || !journal.isOpen || watch.problem() !== undefined) return schedulePrune(60_000)
     try {
-      const removed = journal.prune(Date.now() - retentionMs)
+      const removed = await journal.prune(Date.now() - retentionMs)
       if (removed > 0) logger.info({ removed, olderThanDays: retentionMs / 86_400_000 }, 'pruned finished releases')
       schedulePrune(removed >= 500 ? 50 : 60_000)
     } catch (error) {
@@ -221,7 +243,7 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
   }
   const schedulePrune = (ms: number) => {
     if (shuttingDown) return
-    pruneTimer = setTimeout(prune, ms)
+    pruneTimer = setTimeout(() => void prune(), ms)
     pruneTimer.unref()
   }
 
@@ -234,17 +256,18 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
     // Not cached: a journal that vanished or filled its disk must stop the traffic at once.
     if (watch.lost) return { ready: false, reasons: [watch.problem()!] }
     try {
-      journal.probeWrite()
+      await journal.probeWrite()
       storageOk()
     } catch (error) {
       storageFailed(error, 'readiness probe')
       return { ready: false, reasons: [watch.problem() ?? 'journal write failed'] }
     }
-    // Only the Lease holder works its journal: route webhook traffic to it alone.
-    if (kube && !kube.isLeader()) return { ready: false, reasons: ['not the leader (standby replica)'] }
+    // With SQLite only the Lease holder works its journal: route webhook traffic to it alone. A shared journal
+    // (PostgreSQL) is worked by every replica, and every replica accepts webhooks.
+    if (kube && !shared && !kube.isLeader()) return { ready: false, reasons: ['not the leader (standby replica)'] }
     if (Date.now() - readiness.at < 5000) return readiness.value
     const reasons: string[] = []
-    for (const registry of journal.registries()) {
+    for (const registry of await journal.registries()) {
       const ok = await executor.reachable(registry, AbortSignal.timeout(3000)).catch(() => false)
       if (!ok) reasons.push(`registry ${registry} unreachable`)
     }
@@ -307,6 +330,7 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
         }
       },
       onLeadership: (leading) => {
+        if (shared) return
         if (leading) {
           worker!.start()
           drain?.start()
@@ -316,18 +340,30 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
         }
       },
     })
-  } else {
+  }
+  if (!config.kubernetes || shared) {
     worker.start()
     drain?.start()
   }
   schedulePrune(1000)
-  const pending = journal.pendingCount()
+  // A live replica keeps its claims; a killed one's expire and another replica (or the next start) takes them over.
+  const ttl = config.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS
+  const renew = setInterval(
+    () => {
+      if (journal.isOpen) journal.renewClaims().catch((error) => logger.warn({ error: error.message }, 'renew failed'))
+    },
+    Math.max(50, Math.floor(ttl / 3)),
+  )
+  renew.unref()
+  const pending = await journal.pendingCount()
   logger.info(
     {
       listen: url,
-      state: config.stateDir,
+      state: journal.location,
       pending,
-      ...(config.notify ? { notify: config.notify.describe ?? 'on', notifications: journal.notificationCounts() } : {}),
+      ...(config.notify
+        ? { notify: config.notify.describe ?? 'on', notifications: await journal.notificationCounts() }
+        : {}),
     },
     'releaser started',
   )
@@ -345,6 +381,7 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
       await drain?.stop(Math.min(config.shutdownTimeoutMs, 5000))
       server.closeAllConnections()
       await closed
+      clearInterval(renew)
       // A stalled registry connection must not hold the exit past --shutdown-timeout: when retags were parked (or
       // closing does not finish soon), every connection is dropped.
       if (parked > 0) await executor.destroy?.()
@@ -358,15 +395,15 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
         clearTimeout(timer)
       }
       const counts = {
-        ...journal.counts(),
-        ...(config.notify ? { notifications: journal.notificationCounts() } : {}),
+        ...(await journal.counts()),
+        ...(config.notify ? { notifications: await journal.notificationCounts() } : {}),
       }
-      journal.close()
-      lock.release()
+      await journal.close()
+      lock?.release()
       logger.info({ parked, ...counts }, 'releaser stopped')
-      return { state: config.stateDir, listen: url, reason, parked, ...counts }
+      return { state: journal.location, listen: url, reason, parked, ...counts }
     })()
     return stopped
   }
-  return { url, logger, stop }
+  return { url, journal: journal.location, logger, stop }
 }

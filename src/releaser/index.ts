@@ -4,11 +4,15 @@ export {
   type HistoryEntry,
   isNewer,
   JOURNAL_FILE,
-  Journal,
+  type Journal,
+  type JournalLocation,
+  openJournal,
   type PlannedRetag,
   type ReleaseRecord,
   type RetagState,
-} from './journal.js'
+  redactDatabaseUrl,
+  SCHEMA_VERSION,
+} from './journal/index.js'
 export type { KubeSourceOptions } from './kube-source.js'
 export { type RetryResult, releaseHistory, retryReleases } from './service.js'
 export { signatureMatches, signBody } from './webhook.js'

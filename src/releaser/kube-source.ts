@@ -11,7 +11,7 @@
 import type { Logger } from 'pino'
 import { UserError } from '../cli/errors.js'
 import { parseSnapshot, releaseGate, type Snapshot } from '../snapshot/index.js'
-import type { AcceptInput, Journal, PlannedRetag } from './journal.js'
+import type { AcceptInput, Journal, PlannedRetag } from './journal/index.js'
 import { type Mapping, planSnapshot } from './wiring.js'
 
 type K8s = typeof import('@kubernetes/client-node')
@@ -103,7 +103,7 @@ export async function startKubeSource(options: KubeSourceOptions, deps: KubeSour
       const gate = releaseGate(snapshot)
       if (!gate.releasable) {
         log.debug({ snapshot: snapshot.name, reasons: gate.reasons }, 'Snapshot not releasable (yet)')
-        if (resourceVersion) deps.journal.saveCursor(CURSOR, resourceVersion)
+        if (resourceVersion) await deps.journal.saveCursor(CURSOR, resourceVersion)
         return
       }
       retags = planSnapshot(release, snapshot, await mappingFor(snapshot), options.tags)
@@ -112,7 +112,7 @@ export async function startKubeSource(options: KubeSourceOptions, deps: KubeSour
       // not: it propagates, the cursor stays before this Snapshot, and the watch resumes from there.
       if (!(error instanceof UserError)) throw error
       log.warn({ snapshot: where, error: error.message }, 'Snapshot skipped')
-      if (resourceVersion) deps.journal.saveCursor(CURSOR, resourceVersion)
+      if (resourceVersion) await deps.journal.saveCursor(CURSOR, resourceVersion)
       return
     }
     const input: AcceptInput = {
@@ -124,7 +124,7 @@ export async function startKubeSource(options: KubeSourceOptions, deps: KubeSour
       source: 'kubernetes',
       retags,
     }
-    const [accepted] = deps.journal.acceptMany([input], Date.now(), { name: CURSOR, value: resourceVersion })
+    const [accepted] = await deps.journal.acceptMany([input], Date.now(), { name: CURSOR, value: resourceVersion })
     deps.onAccepted(accepted!.id, snapshot, accepted!.duplicate)
   }
 
@@ -151,7 +151,7 @@ export async function startKubeSource(options: KubeSourceOptions, deps: KubeSour
     ) as { items?: KubeObject[]; metadata?: { resourceVersion?: string } }
     for (const item of result.items ?? []) await consider(item, undefined)
     const resourceVersion = result.metadata?.resourceVersion
-    deps.journal.saveCursor(CURSOR, resourceVersion)
+    await deps.journal.saveCursor(CURSOR, resourceVersion)
     log.info({ items: result.items?.length ?? 0, resourceVersion }, 'listed Snapshots')
     return resourceVersion
   }
@@ -204,20 +204,20 @@ export async function startKubeSource(options: KubeSourceOptions, deps: KubeSour
         const version = object.metadata?.resourceVersion
         if (phase === 'BOOKMARK') {
           last = version ?? last
-          deps.journal.saveCursor(CURSOR, last)
+          await deps.journal.saveCursor(CURSOR, last)
         } else if (phase === 'ADDED' || phase === 'MODIFIED') {
           await consider(object, version)
           last = version ?? last
         } else if (version) {
           last = version
-          deps.journal.saveCursor(CURSOR, last)
+          await deps.journal.saveCursor(CURSOR, last)
         }
       }
     })
   }
 
   async function runWatch(signal: AbortSignal): Promise<void> {
-    let resourceVersion = deps.journal.cursor(CURSOR)
+    let resourceVersion = await deps.journal.cursor(CURSOR)
     if (resourceVersion) log.info({ resourceVersion }, 'resuming the Snapshot watch')
     while (!signal.aborted) {
       try {
@@ -226,7 +226,7 @@ export async function startKubeSource(options: KubeSourceOptions, deps: KubeSour
         const next = await watchOnce(resourceVersion, signal)
         if (next === undefined) {
           log.info('resourceVersion expired (410 Gone): listing again')
-          deps.journal.saveCursor(CURSOR, undefined)
+          await deps.journal.saveCursor(CURSOR, undefined)
         }
         resourceVersion = next
         // A watch ends every few minutes, or at once after a failed event: do not spin on a broken API server.

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import type { Journal } from './journal.js'
+import type { Journal } from './journal/index.js'
 
 export interface ReleaserMetrics {
   readonly registry: Registry
@@ -22,8 +22,8 @@ export function createMetrics(journal: Journal, workerActive: () => number): Rel
     name: 'konflux_gitops_releaser_queue_depth',
     help: 'Retags waiting in the journal (pending), including those being attempted.',
     registers,
-    collect() {
-      if (journal.isOpen) this.set(journal.pendingCount())
+    async collect() {
+      if (journal.isOpen) this.set(await journal.pendingCount())
     },
   })
   new Gauge({

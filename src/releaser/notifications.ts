@@ -1,7 +1,7 @@
 import PQueue from 'p-queue'
 import { backoffMs } from '../registry/index.js'
 import { ClaimPump } from './claim-pump.js'
-import type { Journal, NotificationPlanner, NotificationRecord } from './journal.js'
+import type { Journal, NotificationPlanner, NotificationRecord } from './journal/index.js'
 
 /** What the daemon needs to notify updaters: the planner the journal runs, and the sender the drain calls. */
 export interface ReleaserNotify {
@@ -74,18 +74,18 @@ export class NotificationDrain {
     this.pump.wake()
   }
 
-  private claim(): void {
+  private async claim(): Promise<void> {
     if (this.stopping || !this.journal.isOpen) return
     const room = this.options.concurrency * 2 - this.busy.size
     if (room <= 0) return
-    for (const notification of this.journal.dueNotifications(Date.now(), room, this.busy)) {
+    for (const notification of await this.journal.claimNotifications(room)) {
       this.pump.runClaimed(this.queue, this.busy, notification.id, () => this.attempt(notification))
     }
   }
 
   private async attempt(notification: NotificationRecord): Promise<void> {
     if (this.stopping || !this.journal.isOpen) return
-    const attempt = this.journal.startNotification(notification)
+    const attempt = await this.journal.startAttempt(notification)
     const started = performance.now()
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
@@ -97,7 +97,7 @@ export class NotificationDrain {
     try {
       const outcome = await Promise.race([this.notify.send(notification.payload), timeout])
       if (!this.journal.isOpen) return
-      this.journal.notificationSent(notification, outcome)
+      await this.journal.notificationSent(notification, outcome)
       this.onEvent({ kind: 'sent', notification, ...outcome, durationMs: performance.now() - started })
     } catch (error) {
       if (!this.journal.isOpen) return
@@ -105,13 +105,13 @@ export class NotificationDrain {
       const message = `${e.message ?? String(error)}${e.hint ? ` (${e.hint})` : ''}`
       if (attempt < this.options.maxAttempts && !this.stopping) {
         const delayMs = backoffMs(attempt, { baseMs: this.options.baseBackoffMs, maxMs: this.options.maxBackoffMs })
-        this.journal.notificationFailed(notification, message, Date.now() + delayMs)
+        await this.journal.notificationFailed(notification, message, Date.now() + delayMs)
         this.onEvent({ kind: 'retry', notification, error: message, attempt, delayMs })
       } else if (attempt < this.options.maxAttempts) {
         // Shutting down: the next start sends it again, without waiting for a backoff.
-        this.journal.notificationFailed(notification, message, Date.now())
+        await this.journal.notificationFailed(notification, message, Date.now())
       } else {
-        this.journal.notificationFailed(notification, message, undefined)
+        await this.journal.notificationFailed(notification, message, undefined)
         this.onEvent({ kind: 'failed', notification, error: message, attempt })
       }
     } finally {

@@ -1,29 +1,31 @@
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import { UserError } from '../cli/errors.js'
-import { type HistoryEntry, JOURNAL_FILE, Journal, type ReleaseRecord } from './journal.js'
+import {
+  type HistoryEntry,
+  type Journal,
+  type JournalLocation,
+  openJournal,
+  type ReleaseRecord,
+} from './journal/index.js'
 
 /** The history and retry commands work on the daemon's journal; refuse to create an empty one by mistake. */
-function openExisting(stateDir: string): Journal {
-  if (!existsSync(join(stateDir, JOURNAL_FILE))) {
-    throw new UserError(`no releaser journal in ${stateDir} (${JOURNAL_FILE} is missing)`, {
-      exit: 2,
-      code: 'no-journal',
-      hint: 'Pass the same --state DIR the releaser daemon runs with.',
-    })
-  }
-  return Journal.open(stateDir, { create: false })
+function openExisting(location: JournalLocation): Promise<Journal> {
+  return openJournal(location, { create: false })
 }
 
-export function releaseHistory(
-  stateDir: string,
+/** How to name a journal location in a message (never a database password). */
+function describe(journal: Journal): string {
+  return journal.location
+}
+
+export async function releaseHistory(
+  location: JournalLocation,
   filter: { component?: string; tag?: string; limit?: number },
-): HistoryEntry[] {
-  const journal = openExisting(stateDir)
+): Promise<HistoryEntry[]> {
+  const journal = await openExisting(location)
   try {
-    return journal.history(filter)
+    return await journal.history(filter)
   } finally {
-    journal.close()
+    await journal.close()
   }
 }
 
@@ -34,24 +36,29 @@ export interface RetryResult {
 }
 
 /**
- * Put failed retags of the given releases (or of every failed release) back in the queue. A running daemon picks
- * them up at its next poll: the journal is shared through SQLite's WAL, no signal needed.
+ * Put failed steps of the given releases (or of every failed release) back in the queue. A running daemon picks
+ * them up at its next poll (the journal is shared: SQLite's WAL or the PostgreSQL database), no signal needed.
  */
-export function retryReleases(stateDir: string, ids: readonly string[] | 'all-failed'): RetryResult[] {
-  const journal = openExisting(stateDir)
+export async function retryReleases(
+  location: JournalLocation,
+  ids: readonly string[] | 'all-failed',
+): Promise<RetryResult[]> {
+  const journal = await openExisting(location)
   try {
-    const targets = ids === 'all-failed' ? journal.failedReleaseIds() : ids
-    return targets.map((id) => {
-      const retried = journal.retry(id)
+    const targets = ids === 'all-failed' ? await journal.failedReleaseIds() : ids
+    const results: RetryResult[] = []
+    for (const id of targets) {
+      const retried = await journal.retry(id)
       if (retried < 0) {
-        throw new UserError(`no release ${id} in ${stateDir}`, {
+        throw new UserError(`no release ${id} in ${describe(journal)}`, {
           code: 'unknown-release',
-          hint: 'List releases with `konflux-gitops releaser history --state DIR`, or GET /v1/releases/ID.',
+          hint: 'List releases with `konflux-gitops releaser history`, or GET /v1/releases/ID.',
         })
       }
-      return { id, retried, release: journal.release(id)! }
-    })
+      results.push({ id, retried, release: (await journal.release(id))! })
+    }
+    return results
   } finally {
-    journal.close()
+    await journal.close()
   }
 }

@@ -74,9 +74,12 @@ function describeHolder(stateDir: string): string {
   }
 }
 
-/** SQLite's answers that mean the journal's storage, not the request, is the problem. */
+/**
+ * SQLite's answers that mean the journal's storage, not the request, is the problem; and PostgreSQL's: the server
+ * unreachable or gone (connection errors, SQLSTATE class 08, 57P0x shutdown), out of disk (53100) or read-only (25006).
+ */
 const STORAGE_ERRORS =
-  /SQLITE_(FULL|IOERR|CORRUPT|NOTADB|READONLY|CANTOPEN)|disk is full|disk I\/O error|malformed|not a database|readonly database/i
+  /SQLITE_(FULL|IOERR|CORRUPT|NOTADB|READONLY|CANTOPEN)|disk is full|disk I\/O error|malformed|not a database|readonly database|\b(08\d{3}|08P01|57P0[1-3]|53100|25006|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE)\b|Connection terminated/i
 
 export function isStorageError(error: unknown): boolean {
   const e = error as { code?: unknown; errstr?: unknown; message?: unknown }
@@ -89,16 +92,19 @@ export function isStorageError(error: unknown): boolean {
  * webhook write consult `problem()`; a failed write is cleared by the next one that succeeds.
  */
 export class JournalWatch {
-  private readonly identity: { dev: number; ino: number }
+  private readonly identity: { dev: number; ino: number } | undefined
   private writeError: string | undefined
 
-  constructor(private readonly path: string) {
+  /** `path` undefined: a journal that is no file here (PostgreSQL); only failed writes are watched. */
+  constructor(private readonly path: string | undefined) {
+    if (path === undefined) return
     const stat = statSync(path)
     this.identity = { dev: stat.dev, ino: stat.ino }
   }
 
   /** Why writes must not be accepted now, or undefined when the journal is fine. */
   problem(): string | undefined {
+    if (this.path === undefined || this.identity === undefined) return this.writeError
     let stat: { dev: number; ino: number }
     try {
       stat = statSync(this.path)

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { UserError } from '../cli/errors.js'
 import { parseSnapshot, releaseGate, type Snapshot } from '../snapshot/index.js'
-import type { AcceptInput, AcceptResult, Journal, PlannedRetag } from './journal.js'
+import type { AcceptInput, AcceptResult, Journal, PlannedRetag } from './journal/index.js'
 import { isStorageError } from './state.js'
 
 export const SIGNATURE_HEADER = 'x-signature-256'
@@ -139,15 +139,27 @@ class AcceptBatcher {
     })
   }
 
+  private flushing = false
+
   private flush(): void {
+    if (this.flushing) return
+    this.flushing = true
     const batch = this.waiting.splice(0, 512)
-    if (this.waiting.length > 0) setImmediate(() => this.flush())
-    try {
-      const results = this.journal.acceptMany(batch.map((entry) => entry.input))
-      for (const [index, entry] of batch.entries()) entry.resolve(results[index]!)
-    } catch (error) {
-      for (const entry of batch) entry.reject(error)
-    }
+    this.journal
+      .acceptMany(batch.map((entry) => entry.input))
+      .then(
+        (results) => {
+          for (const [index, entry] of batch.entries()) entry.resolve(results[index]!)
+        },
+        (error: unknown) => {
+          for (const entry of batch) entry.reject(error)
+        },
+      )
+      .finally(() => {
+        this.flushing = false
+        // What arrived during this commit goes in the next one, together.
+        if (this.waiting.length > 0) this.flush()
+      })
   }
 }
 
@@ -253,7 +265,7 @@ export function createWebhookServer(deps: WebhookDeps): Server {
         return send(res, 202, { id, retried: count })
       }
       if (req.method !== 'GET') throw new HttpError(405, 'use GET')
-      const record = deps.journal.release(id)
+      const record = await deps.journal.release(id)
       if (!record) throw new HttpError(404, `no release ${id}`)
       return send(res, 200, record)
     }

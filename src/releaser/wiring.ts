@@ -4,7 +4,7 @@ import { parseImageRef } from '../image-ref/index.js'
 import type { Snapshot } from '../snapshot/index.js'
 import type { RegistryObserver } from './daemon.js'
 import { type RetagExecutor, RetagFailure } from './executor.js'
-import type { PlannedRetag } from './journal.js'
+import type { PlannedRetag } from './journal/index.js'
 
 /**
  * Snapshot → retags, by the same planner as `konflux-gitops release` (mapping file or ReleasePlan, tag templates).

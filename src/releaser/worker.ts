@@ -2,7 +2,7 @@ import PQueue from 'p-queue'
 import { backoffMs } from '../registry/index.js'
 import { ClaimPump } from './claim-pump.js'
 import { type RetagExecutor, RetagFailure, type RetagOutcome } from './executor.js'
-import type { Journal, RetagRecord } from './journal.js'
+import type { Journal, RetagRecord } from './journal/index.js'
 
 export interface WorkerOptions {
   /** Retags in flight per registry host. */
@@ -40,7 +40,7 @@ export type WorkerEvent =
  */
 export class Worker {
   private readonly queues = new Map<string, PQueue>()
-  private readonly busyTargets = new Set<string>()
+  private readonly busyTargets = new Set<number>()
   private readonly inFlight = new Map<number, AbortController>()
   private readonly options: WorkerOptions
   private readonly pump: ClaimPump
@@ -85,7 +85,7 @@ export class Worker {
     return queue
   }
 
-  private claim(): void {
+  private async claim(): Promise<void> {
     if (this.stopping || !this.journal.isOpen || this.paused()) return
     // Keep each registry queue fed up to twice its concurrency; the rest waits in the journal, not in memory.
     const room = Math.max(
@@ -93,22 +93,20 @@ export class Worker {
       0,
     )
     if (room === 0) return
-    const now = Date.now()
-    for (const retag of this.journal.due(now, room, this.busyTargets)) {
-      const queue = this.queueFor(retag.registry)
-      if (queue.size + queue.pending >= this.options.perRegistryConcurrency * 2) continue
-      this.pump.runClaimed(queue, this.busyTargets, retag.target, () => this.attempt(retag))
+    // Everything claimed is queued: a claim is held (and renewed) until the step settles or the worker stops.
+    for (const retag of await this.journal.claimRetags(room)) {
+      this.pump.runClaimed(this.queueFor(retag.registry), this.busyTargets, retag.id, () => this.attempt(retag))
     }
   }
 
   private async attempt(retag: RetagRecord): Promise<void> {
     if (this.stopping || !this.journal.isOpen) return
-    const by = this.journal.supersededBy(retag)
+    const by = await this.journal.supersededBy(retag)
     if (by !== undefined) {
       this.onEvent({ kind: 'superseded', retag, by })
       return
     }
-    const attempt = this.journal.startAttempt(retag)
+    const attempt = await this.journal.startAttempt(retag)
     const controller = new AbortController()
     this.inFlight.set(retag.id, controller)
     const stalled = setTimeout(
@@ -130,7 +128,7 @@ export class Worker {
       )
       const durationMs = performance.now() - started
       if (!this.journal.isOpen) return
-      this.journal.succeeded(retag, { ...outcome, durationMs })
+      await this.journal.succeeded(retag, { ...outcome, durationMs })
       this.onEvent({ kind: 'done', retag, outcome, durationMs })
     } catch (error) {
       const durationMs = performance.now() - started
@@ -140,7 +138,7 @@ export class Worker {
       const failure =
         reason instanceof RetagFailure ? reason : new RetagFailure((reason as Error).message, { retryable: true })
       if (failure.code?.startsWith('verify-')) {
-        this.journal.refused(retag, failure.message, durationMs)
+        await this.journal.refused(retag, failure.message, durationMs)
         this.onEvent({ kind: 'refused', retag, error: failure.message })
       } else if (failure.retryable && attempt < this.options.maxAttempts) {
         const delayMs = backoffMs(
@@ -148,10 +146,10 @@ export class Worker {
           { baseMs: this.options.baseBackoffMs, maxMs: this.options.maxBackoffMs },
           failure.retryAfterMs,
         )
-        this.journal.attemptFailed(retag, failure.message, Date.now() + delayMs, durationMs)
+        await this.journal.attemptFailed(retag, failure.message, Date.now() + delayMs, durationMs)
         this.onEvent({ kind: 'retry', retag, error: failure.message, status: failure.status, delayMs, attempt })
       } else {
-        this.journal.attemptFailed(retag, failure.message, undefined, durationMs)
+        await this.journal.attemptFailed(retag, failure.message, undefined, durationMs)
         this.onEvent({ kind: 'failed', retag, error: failure.message, status: failure.status, attempt })
       }
     } finally {

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { backoffMs } from '../../src/registry/index.js'
-import { isNewer, Journal, RetagFailure } from '../../src/releaser/index.js'
+import { isNewer, type Journal, RetagFailure } from '../../src/releaser/index.js'
 import { Worker } from '../../src/releaser/worker.js'
-import { withTempDir } from '../helpers/cli.js'
+import { JOURNAL_STORES } from './journal-stores.js'
 import { MemoryExecutor, unavailable } from './memory-executor.js'
 
 const REGISTRY = 'registry.test'
@@ -37,21 +37,21 @@ function accept(journal: Journal, name: string, createdAt: string, components: s
 
 async function drained(journal: Journal, worker: Worker, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (journal.pendingCount() > 0 || worker.activeCount > 0) {
-    if (Date.now() > deadline) throw new Error(`still ${journal.pendingCount()} pending after ${timeoutMs} ms`)
+  while ((await journal.pendingCount()) > 0 || worker.activeCount > 0) {
+    if (Date.now() > deadline) throw new Error(`still ${await journal.pendingCount()} pending after ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
 }
 
 const FAST = { pollMs: 10, baseBackoffMs: 5, maxBackoffMs: 20 }
 
-describe('releaser journal and worker', () => {
+describe.each(JOURNAL_STORES)('releaser journal and worker (%s)', (_name, store) => {
   it('releases an accepted Snapshot once, however often it is posted', async () => {
-    await withTempDir(async (dir) => {
-      const journal = Journal.open(dir)
+    await store.withJournal(async (open) => {
+      const journal = await open()
       const registry = new MemoryExecutor()
-      const first = accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api', 'web'])
-      const again = accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api', 'web'])
+      const first = await accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api', 'web'])
+      const again = await accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api', 'web'])
       expect(again).toEqual({ id: first.id, duplicate: true })
       const worker = new Worker(journal, registry, FAST)
       worker.start()
@@ -59,34 +59,34 @@ describe('releaser journal and worker', () => {
       await worker.stop(1000)
       expect(registry.puts).toHaveLength(2)
       expect(registry.tags.get(`${REGISTRY}/acme/api:released`)).toBe(digestOf('shop-1api'))
-      const release = journal.release(first.id)!
+      const release = (await journal.release(first.id))!
       expect(release.state).toBe('released')
       expect(release.retags.map((r) => r.state)).toEqual(['moved', 'moved'])
-      expect(journal.history({ component: 'web' })).toMatchObject([
+      expect(await journal.history({ component: 'web' })).toMatchObject([
         { action: 'moved', toDigest: digestOf('shop-1web') },
       ])
-      journal.close()
+      await journal.close()
     })
   })
 
   it('never moves a tag back to an older Snapshot that arrives late', async () => {
-    await withTempDir(async (dir) => {
-      const journal = Journal.open(dir)
+    await store.withJournal(async (open) => {
+      const journal = await open()
       const registry = new MemoryExecutor()
       const worker = new Worker(journal, registry, FAST)
       worker.start()
-      accept(journal, 'shop-b', '2026-11-24T10:00:00.000Z', ['api'])
+      await accept(journal, 'shop-b', '2026-11-24T10:00:00.000Z', ['api'])
       await drained(journal, worker)
-      const late = accept(journal, 'shop-a', '2026-11-24T09:00:00.000Z', ['api'])
+      const late = await accept(journal, 'shop-a', '2026-11-24T09:00:00.000Z', ['api'])
       worker.wake()
       await drained(journal, worker)
       await worker.stop(1000)
       expect(registry.tags.get(`${REGISTRY}/acme/api:released`)).toBe(digestOf('shop-bapi'))
       expect(registry.puts).toHaveLength(1)
-      const release = journal.release(late.id)!
+      const release = (await journal.release(late.id))!
       expect(release.state).toBe('released')
       expect(release.retags[0]).toMatchObject({ state: 'superseded', lastError: expect.stringContaining('shop-b') })
-      journal.close()
+      await journal.close()
     })
   })
 
@@ -109,8 +109,8 @@ describe('releaser journal and worker', () => {
   })
 
   it('retries a 503 with backoff and honours Retry-After', async () => {
-    await withTempDir(async (dir) => {
-      const journal = Journal.open(dir)
+    await store.withJournal(async (open) => {
+      const journal = await open()
       const registry = new MemoryExecutor()
       registry.fault = (_request, call) => {
         if (call === 1) throw unavailable(300)
@@ -118,95 +118,96 @@ describe('releaser journal and worker', () => {
       }
       const worker = new Worker(journal, registry, FAST)
       const started = Date.now()
-      const { id } = accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api'])
+      const { id } = await accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api'])
       worker.start()
       await drained(journal, worker)
       await worker.stop(1000)
       expect(Date.now() - started).toBeGreaterThanOrEqual(300)
-      expect(journal.release(id)!.retags[0]).toMatchObject({ state: 'moved', attempts: 3 })
-      journal.close()
+      expect((await journal.release(id))!.retags[0]).toMatchObject({ state: 'moved', attempts: 3 })
+      await journal.close()
     })
   })
 
   it('marks a retag failed after the attempt limit, keeps it visible, and retry finishes it', async () => {
-    await withTempDir(async (dir) => {
-      const journal = Journal.open(dir)
+    await store.withJournal(async (open) => {
+      const journal = await open()
       const registry = new MemoryExecutor()
       registry.fault = () => {
         throw unavailable()
       }
       const worker = new Worker(journal, registry, { ...FAST, maxAttempts: 3 })
-      const { id } = accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api', 'web'])
+      const { id } = await accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api', 'web'])
       worker.start()
       await drained(journal, worker)
-      const failed = journal.release(id)!
+      const failed = (await journal.release(id))!
       expect(failed.state).toBe('failed')
       expect(failed.retags.map((r) => [r.state, r.attempts, r.lastError])).toEqual([
         ['failed', 3, '503 Service Unavailable'],
         ['failed', 3, '503 Service Unavailable'],
       ])
-      expect(journal.failedReleaseIds()).toEqual([id])
+      expect(await journal.failedReleaseIds()).toEqual([id])
       registry.fault = undefined
-      expect(journal.retry(id)).toBe(2)
+      expect(await journal.retry(id)).toBe(2)
       worker.wake()
       await drained(journal, worker)
       await worker.stop(1000)
-      expect(journal.release(id)!.state).toBe('released')
+      expect((await journal.release(id))!.state).toBe('released')
       expect(registry.puts).toHaveLength(2)
-      journal.close()
+      await journal.close()
     })
   })
 
   it('does not retry an answer that waiting will not change', async () => {
-    await withTempDir(async (dir) => {
-      const journal = Journal.open(dir)
+    await store.withJournal(async (open) => {
+      const journal = await open()
       const registry = new MemoryExecutor()
       registry.fault = () => {
         throw new RetagFailure('manifest unknown', { retryable: false, status: 404 })
       }
       const worker = new Worker(journal, registry, FAST)
-      const { id } = accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api'])
+      const { id } = await accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api'])
       worker.start()
       await drained(journal, worker)
       await worker.stop(1000)
-      expect(journal.release(id)!.retags[0]).toMatchObject({ state: 'failed', attempts: 1 })
-      journal.close()
+      expect((await journal.release(id))!.retags[0]).toMatchObject({ state: 'failed', attempts: 1 })
+      await journal.close()
     })
   })
 
   it('abandons an attempt the registry never answers and counts it as failed', async () => {
-    await withTempDir(async (dir) => {
-      const journal = Journal.open(dir)
+    await store.withJournal(async (open) => {
+      const journal = await open()
       const registry = new MemoryExecutor()
       registry.delayMs = 5_000
       const worker = new Worker(journal, registry, { ...FAST, attemptTimeoutMs: 100, maxAttempts: 2 })
-      const { id } = accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api'])
+      const { id } = await accept(journal, 'shop-1', '2026-11-24T09:00:00.000Z', ['api'])
       worker.start()
       await drained(journal, worker)
       await worker.stop(1000)
-      expect(journal.release(id)!.retags[0]).toMatchObject({
+      expect((await journal.release(id))!.retags[0]).toMatchObject({
         state: 'failed',
         attempts: 2,
         lastError: 'no answer within 100 ms',
       })
       expect(registry.puts).toHaveLength(0)
-      journal.close()
+      await journal.close()
     })
   })
 
   it('parks in-flight work on shutdown and finishes it after a restart, without a second PUT', async () => {
-    await withTempDir(async (dir) => {
-      let journal = Journal.open(dir)
+    await store.withJournal(async (open) => {
+      let journal = await open()
       const registry = new MemoryExecutor()
       registry.delayMs = 200
-      const ids = ['api', 'web', 'db'].map(
-        (c, i) => accept(journal, `shop-${i}`, `2026-11-24T09:0${i}:00.000Z`, [c]).id,
-      )
+      const ids: string[] = []
+      for (const [i, c] of ['api', 'web', 'db'].entries()) {
+        ids.push((await accept(journal, `shop-${i}`, `2026-11-24T09:0${i}:00.000Z`, [c])).id)
+      }
       let worker = new Worker(journal, registry, FAST)
       worker.start()
       await new Promise((resolve) => setTimeout(resolve, 50))
       expect(await worker.stop(0)).toBe(3)
-      journal.close()
+      await journal.close()
       expect(registry.puts).toHaveLength(0)
 
       // A retag that reached the registry just before a crash, but was never recorded:
@@ -221,16 +222,17 @@ describe('releaser journal and worker', () => {
         new AbortController().signal,
       )
       registry.delayMs = 0
-      journal = Journal.open(dir)
-      expect(journal.pendingCount()).toBe(3)
+      journal = await open()
+      expect(await journal.pendingCount()).toBe(3)
       worker = new Worker(journal, registry, FAST)
       worker.start()
       await drained(journal, worker)
       await worker.stop(1000)
-      expect(ids.map((id) => journal.release(id)!.state)).toEqual(['released', 'released', 'released'])
+      const states = await Promise.all(ids.map(async (id) => (await journal.release(id))!.state))
+      expect(states).toEqual(['released', 'released', 'released'])
       expect(registry.puts).toHaveLength(3)
-      expect(journal.history({ component: 'api' })[0]).toMatchObject({ action: 'already' })
-      journal.close()
+      expect((await journal.history({ component: 'api' }))[0]).toMatchObject({ action: 'already' })
+      await journal.close()
     })
   })
 
@@ -265,8 +267,8 @@ describe('releaser journal and worker', () => {
         ),
         fc.integer({ min: 0, max: 2 ** 31 }),
         async (events, seed) => {
-          await withTempDir(async (dir) => {
-            let journal = Journal.open(dir)
+          await store.withJournal(async (open) => {
+            let journal = await open()
             const registry = new MemoryExecutor()
             let state = seed
             registry.fault = () => {
@@ -278,7 +280,7 @@ describe('releaser journal and worker', () => {
             const newest = new Map<string, { createdAt: string; snapshot: string }>()
             for (const [index, event] of events.entries()) {
               const snapshot = { snapshot: `shop-${index}`, createdAt: `2026-11-24T09:0${event.minute}:00.000Z` }
-              accept(journal, snapshot.snapshot, snapshot.createdAt, event.components)
+              await accept(journal, snapshot.snapshot, snapshot.createdAt, event.components)
               worker.wake()
               for (const component of event.components) {
                 const current = newest.get(component)
@@ -286,8 +288,8 @@ describe('releaser journal and worker', () => {
               }
               if (event.restartAfter) {
                 await worker.stop(0)
-                journal.close()
-                journal = Journal.open(dir)
+                await journal.close()
+                journal = await open()
                 worker = new Worker(journal, registry, { ...FAST, maxAttempts: 50 })
                 worker.start()
               } else await new Promise((resolve) => setImmediate(resolve))
@@ -309,12 +311,13 @@ describe('releaser journal and worker', () => {
                 expect(isNewer(snapshotOf(moved[i]!), snapshotOf(moved[i - 1]!))).toBe(true)
               }
             }
-            expect(journal.counts().events.pending).toBe(0)
-            journal.close()
+            expect((await journal.counts()).events.pending).toBe(0)
+            await journal.close()
           })
         },
       ),
-      { numRuns: 25 },
+      // Each run is a new journal: a new PostgreSQL database costs more than a new SQLite file.
+      { numRuns: _name === 'postgres' ? 8 : 25 },
     )
   })
 })

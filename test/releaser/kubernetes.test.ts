@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Journal } from '../../src/releaser/index.js'
+import { openJournal } from '../../src/releaser/index.js'
 import { freePort, startRegistry, type TestRegistry } from '../harness/registry.js'
 import { withTempDir } from '../helpers/cli.js'
 import { type DaemonProcess, startDaemon } from './daemon-process.js'
@@ -108,9 +108,9 @@ describe('konflux-gitops releaser --kubernetes (fake API server, real registry)'
       running = await daemon(dir, state)
       try {
         await until('the relist after 410', async () => {
-          const journal = Journal.open(state, { create: false })
-          const counts = journal.counts()
-          journal.close()
+          const journal = await openJournal({ stateDir: state }, { create: false })
+          const counts = await journal.counts()
+          await journal.close()
           return counts.events.released === 3 && counts.events.pending === 0
         })
         const since = api.requests.slice(requestsBefore)
@@ -129,12 +129,12 @@ describe('konflux-gitops releaser --kubernetes (fake API server, real registry)'
         running.kill('SIGTERM')
       }
       expect(await running.exited).toBe(0)
-      const journal = Journal.open(state, { create: false })
-      expect(journal.history().map((h) => [h.snapshot, h.action])).toEqual([
+      const journal = await openJournal({ stateDir: state }, { create: false })
+      expect((await journal.history()).map((h) => [h.snapshot, h.action])).toEqual([
         ['shop-k2', 'moved'],
         ['shop-k1', 'moved'],
       ])
-      journal.close()
+      await journal.close()
     })
   })
 

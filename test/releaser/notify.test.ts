@@ -7,12 +7,13 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { runDoctor } from '../../src/doctor/index.js'
 import { planNotifications } from '../../src/notify/index.js'
-import { Journal, signBody } from '../../src/releaser/index.js'
+import { signBody } from '../../src/releaser/index.js'
 import { type GitHubFake, startGitHubFake } from '../harness/github-fake.js'
 import { freePort, startRegistry, type TestRegistry } from '../harness/registry.js'
 import { runCli, schemaErrors, withTempDir } from '../helpers/cli.js'
 import { addRenovateDashboard, initPinnedGitops } from '../helpers/notify.js'
 import { startDaemon } from './daemon-process.js'
+import { JOURNAL_STORES } from './journal-stores.js'
 import { snapshotBody } from './snapshots.js'
 
 const SECRET = 'notify-test-webhook-secret-4b8e2f'
@@ -230,61 +231,65 @@ test('releaser --notify without a token, or with a bad notify: entry, is a usage
   })
 })
 
-test('journal: notifications are queued with the final retag, from MOVED tags only, one per repository, updated by a retry that moves more', async () => {
-  await withTempDir(async (dir) => {
-    const journal = Journal.open(dir)
-    try {
-      journal.setNotificationPlanner((moved) =>
-        planNotifications(
-          moved,
-          [{ repository: 'acme/a' }, { repository: 'acme/b', images: ['r/x/db'] }],
-          'dispatch',
-        ).map((plan) => ({ repository: plan.repository, via: plan.via, payload: JSON.stringify(plan) })),
-      )
-      const retag = (component: string) => ({
-        component,
-        source: `r/x/${component}@sha256:${component.padEnd(64, '0').slice(0, 64)}`,
-        registry: 'r',
-        repository: `r/x/${component}`,
-        tag: 'released',
-        digest: `sha256:${component.padEnd(64, '0').slice(0, 64)}`,
+test.each(JOURNAL_STORES)(
+  'journal (%s): notifications are queued with the final retag, from MOVED tags only, one per repository, updated by a retry that moves more',
+  async (_name, store) => {
+    await store.withJournal(async (open) => {
+      const journal = await open({
+        planner: (moved) =>
+          planNotifications(
+            moved,
+            [{ repository: 'acme/a' }, { repository: 'acme/b', images: ['r/x/db'] }],
+            'dispatch',
+          ).map((plan) => ({ repository: plan.repository, via: plan.via, payload: JSON.stringify(plan) })),
       })
-      const { id } = journal.accept({
-        snapshot: 's1',
-        namespace: 'ns',
-        application: 'shop',
-        createdAt: '2026-11-27T00:00:00Z',
-        body: '{}',
-        source: 'test',
-        retags: [retag('api'), retag('web'), retag('db')],
-      })
-      const [api, web, db] = journal.due(Date.now(), 10, new Set()).sort((a, b) => a.id - b.id)
-      journal.succeeded(api!, { action: 'moved', fromDigest: null, durationMs: 1 })
-      expect(journal.dueNotifications(Date.now(), 10, new Set())).toEqual([])
-      journal.succeeded(web!, { action: 'already', fromDigest: null, durationMs: 1 })
-      journal.attemptFailed(db!, 'registry down', undefined, 1)
-      // Final: one notification for acme/a naming api only (web did not move, db failed); acme/b tracks only db.
-      const queued = journal.dueNotifications(Date.now(), 10, new Set())
-      expect(queued.map((n) => n.repository)).toEqual(['acme/a'])
-      const payload = (n: { payload: string }) => (JSON.parse(n.payload) as { images: { repository: string }[] }).images
-      expect(payload(queued[0]!).map((i) => i.repository)).toEqual(['r/x/api'])
-      journal.notificationSent(queued[0]!, { status: 'dispatched', message: 'ok' })
-      expect(journal.release(id)?.notifications).toMatchObject([{ repository: 'acme/a', state: 'sent' }])
+      try {
+        const retag = (component: string) => ({
+          component,
+          source: `r/x/${component}@sha256:${component.padEnd(64, '0').slice(0, 64)}`,
+          registry: 'r',
+          repository: `r/x/${component}`,
+          tag: 'released',
+          digest: `sha256:${component.padEnd(64, '0').slice(0, 64)}`,
+        })
+        const { id } = await journal.accept({
+          snapshot: 's1',
+          namespace: 'ns',
+          application: 'shop',
+          createdAt: '2026-11-27T00:00:00Z',
+          body: '{}',
+          source: 'test',
+          retags: [retag('api'), retag('web'), retag('db')],
+        })
+        const [api, web, db] = (await journal.claimRetags(10)).sort((a, b) => a.id - b.id)
+        await journal.succeeded(api!, { action: 'moved', fromDigest: null, durationMs: 1 })
+        expect(await journal.claimNotifications(10)).toEqual([])
+        await journal.succeeded(web!, { action: 'already', fromDigest: null, durationMs: 1 })
+        await journal.attemptFailed(db!, 'registry down', undefined, 1)
+        // Final: one notification for acme/a naming api only (web did not move, db failed); acme/b tracks only db.
+        const queued = await journal.claimNotifications(10)
+        expect(queued.map((n) => n.repository)).toEqual(['acme/a'])
+        const payload = (n: { payload: string }) =>
+          (JSON.parse(n.payload) as { images: { repository: string }[] }).images
+        expect(payload(queued[0]!).map((i) => i.repository)).toEqual(['r/x/api'])
+        await journal.notificationSent(queued[0]!, { status: 'dispatched', message: 'ok' })
+        expect((await journal.release(id))?.notifications).toMatchObject([{ repository: 'acme/a', state: 'sent' }])
 
-      // Retried, db moves: acme/a is told again with both, acme/b for the first time.
-      expect(journal.retry(id)).toBe(1)
-      journal.succeeded(journal.due(Date.now(), 10, new Set())[0]!, {
-        action: 'moved',
-        fromDigest: null,
-        durationMs: 1,
-      })
-      const again = journal.dueNotifications(Date.now(), 10, new Set())
-      expect(again.map((n) => [n.repository, payload(n).map((i) => i.repository)])).toEqual([
-        ['acme/a', ['r/x/api', 'r/x/db']],
-        ['acme/b', ['r/x/db']],
-      ])
-    } finally {
-      journal.close()
-    }
-  })
-})
+        // Retried, db moves: acme/a is told again with both, acme/b for the first time.
+        expect(await journal.retry(id)).toBe(1)
+        await journal.succeeded((await journal.claimRetags(10))[0]!, {
+          action: 'moved',
+          fromDigest: null,
+          durationMs: 1,
+        })
+        const again = await journal.claimNotifications(10)
+        expect(again.map((n) => [n.repository, payload(n).map((i) => i.repository)])).toEqual([
+          ['acme/a', ['r/x/api', 'r/x/db']],
+          ['acme/b', ['r/x/db']],
+        ])
+      } finally {
+        await journal.close()
+      }
+    })
+  },
+)

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdir, rm, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Journal, signBody } from '../../src/releaser/index.js'
+import { openJournal, signBody } from '../../src/releaser/index.js'
 import { freePort, startRegistry, type TestRegistry } from '../harness/registry.js'
 import { runCli, withTempDir } from '../helpers/cli.js'
 import { startDaemon } from './daemon-process.js'
@@ -168,7 +168,7 @@ describe('releaser state', () => {
 
   it('retention prunes finished releases in batches and keeps what tags point at', async () => {
     await withTempDir(async (dir) => {
-      const journal = Journal.open(dir)
+      const journal = await openJournal({ stateDir: dir })
       try {
         const retag = (n: number) => ({
           component: 'api',
@@ -180,7 +180,7 @@ describe('releaser state', () => {
         })
         const old = Date.now() - 40 * 86_400_000
         for (let i = 0; i < 30; i++) {
-          journal.accept(
+          await journal.accept(
             {
               snapshot: `s${i}`,
               namespace: 'acme',
@@ -193,7 +193,7 @@ describe('releaser state', () => {
             old + i,
           )
         }
-        const recent = journal.accept({
+        const recent = await journal.accept({
           snapshot: 'recent',
           namespace: 'acme',
           application: 'shop',
@@ -202,11 +202,18 @@ describe('releaser state', () => {
           source: 'webhook',
           retags: [retag(99)],
         })
-        for (const record of journal.due(Date.now(), 100, new Set())) {
-          journal.startAttempt(record)
-          journal.succeeded(record, { action: 'moved', fromDigest: null, durationMs: 1 }, record.receivedAt + 1)
+        // One step per repository at a time: claim until every tag of the repository moved.
+        for (
+          let claimed = await journal.claimRetags(100);
+          claimed.length > 0;
+          claimed = await journal.claimRetags(100)
+        ) {
+          for (const record of claimed) {
+            await journal.startAttempt(record)
+            await journal.succeeded(record, { action: 'moved', fromDigest: null, durationMs: 1 }, record.receivedAt + 1)
+          }
         }
-        const pending = journal.accept(
+        const pending = await journal.accept(
           {
             snapshot: 'old-but-pending',
             namespace: 'acme',
@@ -219,16 +226,16 @@ describe('releaser state', () => {
           old,
         )
         const cutoff = Date.now() - 30 * 86_400_000
-        expect(journal.prune(cutoff, 20)).toBe(20)
-        expect(journal.prune(cutoff, 20)).toBe(10)
-        expect(journal.prune(cutoff, 20)).toBe(0)
-        expect(journal.release(recent.id)?.state).toBe('released')
-        expect(journal.release(pending.id)?.state).toBe('pending')
-        expect(journal.counts().events).toEqual({ pending: 1, released: 1, failed: 0 })
-        expect(journal.history().map((h) => h.snapshot)).toEqual(['recent'])
-        expect(journal.tagPointer('registry.invalid/acme/api:t0')?.snapshot).toBe('s0')
+        expect(await journal.prune(cutoff, 20)).toBe(20)
+        expect(await journal.prune(cutoff, 20)).toBe(10)
+        expect(await journal.prune(cutoff, 20)).toBe(0)
+        expect((await journal.release(recent.id))?.state).toBe('released')
+        expect((await journal.release(pending.id))?.state).toBe('pending')
+        expect((await journal.counts()).events).toEqual({ pending: 1, released: 1, failed: 0 })
+        expect((await journal.history()).map((h) => h.snapshot)).toEqual(['recent'])
+        expect((await journal.tagPointer('registry.invalid/acme/api:t0'))?.snapshot).toBe('s0')
       } finally {
-        journal.close()
+        await journal.close()
       }
     })
   })

@@ -38,7 +38,7 @@ describe('releaser webhook', () => {
       },
     })
     handle = await startReleaser({
-      stateDir,
+      journal: { stateDir },
       host: '127.0.0.1',
       port: 0,
       secret: Buffer.from(SECRET),

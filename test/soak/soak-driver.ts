@@ -7,7 +7,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Journal, signBody } from '../../src/releaser/index.js'
+import { openJournal, signBody } from '../../src/releaser/index.js'
 import { freePort, startRegistry } from '../harness/registry.js'
 import { type DaemonProcess, startDaemon } from '../releaser/daemon-process.js'
 import { snapshotBody } from '../releaser/snapshots.js'
@@ -306,9 +306,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // Wait until the journal has nothing pending (kills continue meanwhile).
     const deadline = Date.now() + 10 * 60_000
     for (;;) {
-      const reader = Journal.open(state, { create: false })
-      const pending = reader.pendingCount()
-      reader.close()
+      const reader = await openJournal({ stateDir: state }, { create: false })
+      const pending = await reader.pendingCount()
+      await reader.close()
       if (pending === 0) break
       if (Date.now() > deadline) throw new Error(`soak: ${pending} retags still pending`)
       await sleep(100)
@@ -323,18 +323,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     stderrOfAllRuns.push(daemon!.stderr())
     daemon = undefined
 
-    const journal = Journal.open(state, { create: false })
+    const journal = await openJournal({ stateDir: state }, { create: false })
     const finalStates: Record<string, number> = {}
     const latencies: number[] = []
     for (const id of new Set(accepted.values())) {
-      const release = journal.release(id)!
+      const release = (await journal.release(id))!
       finalStates[release.state] = (finalStates[release.state] ?? 0) + 1
       if (release.finishedAt && release.retags.some((r) => r.state === 'moved' || r.state === 'already')) {
         latencies.push(Date.parse(release.finishedAt) - Date.parse(release.receivedAt))
       }
     }
-    const pendingAfter = journal.pendingCount()
-    journal.close()
+    const pendingAfter = await journal.pendingCount()
+    await journal.close()
     latencies.sort((a, b) => a - b)
 
     const wrongTags: string[] = []
