@@ -13,6 +13,7 @@ import { type Document, isMap, isSeq, type YAMLMap } from 'yaml'
 import { UsageError, UserError } from '../cli/errors.js'
 import { parseYamlFile } from '../pins/index.js'
 import { renovateConfigForRepo } from '../presets/render.js'
+import { RENOVATE_CONFIG_FILES } from '../renovate/index.js'
 import { NOT_A_GITOPS_REPO } from '../repo/index.js'
 import { LEDGER_FILE, parseLedger, renderLedger } from '../scaffold/ledger.js'
 import { planFiles } from '../scaffold/plan.js'
@@ -24,15 +25,11 @@ import { frozenEnvironmentOf, renovateFreezeRules } from './renovate-rule.js'
 export type Freeze = NonNullable<EnvironmentSpec['frozen']>
 export type ReadText = (path: string) => string | undefined
 
-/** Renovate's repository config files, in the order it reads them (the first present one wins). */
-export const RENOVATE_FILES = [
-  'renovate.json',
-  'renovate.jsonc',
-  '.github/renovate.json',
-  '.gitlab/renovate.json',
-  '.renovaterc',
-  '.renovaterc.json',
-]
+/**
+ * Renovate's repository config files, in the order it reads them (the first present one wins): the one list
+ * (src/renovate) validate and doctor use too.
+ */
+export const RENOVATE_FILES: readonly string[] = RENOVATE_CONFIG_FILES
 
 export interface FreezePlanInput {
   readonly env: string

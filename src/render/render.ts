@@ -6,7 +6,7 @@ import { helmValuesPath, pinStoreFor } from '../pins/index.js'
 import { findEnvironment, loadRepoSpec, repoReader } from '../repo/index.js'
 import type { Snapshot } from '../snapshot/index.js'
 import { namespaceOf } from '../spec/index.js'
-import { buildHelmChart, HELM_RENDER_VALUES, planHelmValues } from './helm.js'
+import { buildHelmChart, chartTakesDigestOnly, HELM_RENDER_VALUES, planHelmValues } from './helm.js'
 import { buildKustomization } from './kustomize.js'
 import { planRender, RENDER_MARKER, type RenderedImage } from './plan.js'
 
@@ -59,20 +59,29 @@ export async function renderSnapshot(options: RenderOptions, deps: RenderDeps = 
       outToRepo,
     })
     let manifests: string | null = null
+    const warnings = [...plan.warnings]
     if (spec.flavour === 'helm') {
       // A Helm repo renders a values file for its chart instead of an overlay (see helm.ts).
+      const chartDir = join(dir, 'charts', spec.app)
+      const digestOnly = chartTakesDigestOnly(chartDir)
+      if (!digestOnly && plan.images.some((image) => image.source === 'snapshot')) {
+        warnings.push(
+          `charts/${spec.app} predates digest-only image tags: the Snapshot's images render as <repository>:${spec.tag}@sha256:…; run \`npx konflux-gitops init\` to update the chart`,
+        )
+      }
       const values = planHelmValues(
         spec,
         options.snapshot.name,
         env ? repoReader(dir)(helmValuesPath(env.name)) : undefined,
         plan.images,
         env?.name,
+        digestOnly,
       )
       await writeRendered(out, HELM_RENDER_VALUES, values)
       if (options.build) {
         manifests = await buildHelmChart({
           release: spec.app,
-          chartDir: join(dir, 'charts', spec.app),
+          chartDir,
           valuesFile: join(out, HELM_RENDER_VALUES),
           namespace: plan.namespace ?? (env ? namespaceOf(spec, env) : null),
         })
@@ -88,7 +97,7 @@ export async function renderSnapshot(options: RenderOptions, deps: RenderDeps = 
       namespace: plan.namespace ?? (env ? namespaceOf(spec, env) : null),
       out: temporary && options.build ? null : out,
       images: [...plan.images],
-      warnings: [...plan.warnings],
+      warnings,
       manifests,
     }
   } catch (error) {

@@ -1,3 +1,4 @@
+import { type ParseError, parse as parseJsonc } from 'jsonc-parser'
 import { frozenEnvironmentOf, frozenFiles } from '../freeze/renovate-rule.js'
 import { RENOVATE_CONFIG_FILES } from '../renovate/index.js'
 import { DEPENDABOT_CONFIG, dependabotDirectory } from '../scaffold/updaters.js'
@@ -31,12 +32,10 @@ export function checkFreeze(ctx: CheckContext): void {
   const path = RENOVATE_CONFIG_FILES.find((file) => ctx.tree.files.get(file)?.kind === 'text')
   const entry = path === undefined ? undefined : ctx.tree.files.get(path)
   if (path === undefined || entry?.kind !== 'text') return
-  let config: unknown
-  try {
-    config = JSON.parse(entry.text)
-  } catch {
-    return // Not plain JSON: the Renovate checks report its syntax; a JSON5 config is not checked here.
-  }
+  // JSON with comments and trailing commas, as freeze edits it (jsonc-parser); other syntax is the Renovate checks'.
+  const errors: ParseError[] = []
+  const config: unknown = parseJsonc(entry.text, errors, { allowTrailingComma: true, disallowComments: false })
+  if (errors.length > 0) return
   const rules = isRecord(config) && Array.isArray(config.packageRules) ? config.packageRules : []
   const located = parseYaml(path, entry.text)
   const where = (index: number | null) =>
