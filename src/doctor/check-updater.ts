@@ -1,5 +1,6 @@
 import { matchesGlob } from 'node:path'
 import { parse as parseYaml } from 'yaml'
+import { installHint, isInstalled } from '../cli/optional-dependency.js'
 import { pinStoreFor } from '../pins/index.js'
 import { RENOVATE_CONFIG_FILES } from '../renovate/index.js'
 import type { Finding } from '../validate/index.js'
@@ -19,9 +20,11 @@ export function updaterConfigLine(findings: readonly Finding[], updater: string)
     status: errors.length ? 'fail' : warnings.length ? 'warn' : 'ok',
     message: first
       ? `${errors.length} error(s), ${warnings.length} warning(s) in the ${updater} config; first: ${where(first)}`
-      : updater === 'Renovate'
-        ? "Renovate config passes Renovate's own validator and its JSON schema, and pins digests"
-        : 'Dependabot config: every pin is visible to Dependabot (validate rules)',
+      : updater === 'Renovate' && findings.some((f) => f.rule === 'renovate-not-installed')
+        ? 'Renovate config passes the schema konflux-gitops ships and pins digests (renovate is not installed: Renovate’s own validator did not run)'
+        : updater === 'Renovate'
+          ? "Renovate config passes Renovate's own validator and its JSON schema, and pins digests"
+          : 'Dependabot config: every pin is visible to Dependabot (validate rules)',
     fix: first ? first.hint : null,
   }
 }
@@ -63,6 +66,15 @@ async function renovateCoverage(ctx: DoctorContext): Promise<CheckLine> {
   const pinFiles = spec.environments.flatMap((env) =>
     store.files(spec, env.name).map((file) => ({ env: env.name, file })),
   )
+  if (!isInstalled('renovate')) {
+    return {
+      id: 'updater.coverage',
+      link: 'updater',
+      status: 'warn',
+      message: `not checked: which files Renovate reads is computed with Renovate's own code, and renovate is not installed`,
+      fix: installHint('renovate'),
+    }
+  }
   const { managerCoverage, MANAGER_FOR_SHAPE } = await import('./renovate-coverage.js')
   const manager = MANAGER_FOR_SHAPE[store.shape] ?? 'kustomize'
   const coverage = await managerCoverage(config, [...new Set([...ctx.files, ...pinFiles.map((p) => p.file)])], manager)

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { UsageError } from '../cli/errors.js'
+import { installHint, isInstalled } from '../cli/optional-dependency.js'
 import { openRepo, remoteUrl } from '../git/index.js'
 import type { RegistryClient, RegistryClientOptions } from '../registry/index.js'
 import { type RepoSpec, readSpec } from '../spec/index.js'
@@ -244,7 +245,19 @@ export async function runDoctor(dir: string, options: DoctorOptions = {}): Promi
           return checkUpdater(ctx, report?.findings.filter(isUpdaterRule))
         }),
       )
-      if (options.renovate && spec.updater === 'renovate') {
+      if (options.renovate && spec.updater === 'renovate' && !isInstalled('renovate')) {
+        results.push(
+          timed('updater', 'updater.renovate-lookup', 'Renovate lookup', timeoutMs, async () => [
+            {
+              id: 'updater.renovate-lookup',
+              link: 'updater',
+              status: 'fail',
+              message: '--renovate runs the real Renovate lookup, and renovate is not installed',
+              fix: installHint('renovate'),
+            },
+          ]),
+        )
+      } else if (options.renovate && spec.updater === 'renovate') {
         const { renovateLookup } = await import('./renovate-run.js')
         const { pinStoreFor } = await import('../pins/index.js')
         // A frozen environment's files may be left out by Renovate's disabled rule: expected there.

@@ -4,6 +4,5 @@ export {
   type IntegrationTestOptions,
   integrationTestFiles,
   PIPELINE_PATH,
-  packageVersion,
   SCENARIO_PATH,
 } from './plan.js'

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { UsageError } from '../cli/errors.js'
+import { ownVersion } from '../cli/package-info.js'
 import { renderTemplate } from '../scaffold/templates.js'
 import { DNS_LABEL, type RepoSpec } from '../spec/index.js'
 
@@ -33,17 +31,6 @@ export function defaultTestEnvironment(spec: RepoSpec): string {
   return spec.environments.find((env) => env.name === 'stage')?.name ?? spec.environments[0]?.name ?? ''
 }
 
-let ownVersion: string | undefined
-/** This package's version, so the pipeline renders with the same CLI that wrote it. */
-export function packageVersion(): string {
-  ownVersion ??= (
-    JSON.parse(
-      readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'package.json'), 'utf8'),
-    ) as { version: string }
-  ).version
-  return ownVersion
-}
-
 /** YAML double-quoted scalar: a URL or revision may hold characters plain YAML would misread. */
 const quoted = (value: string) => JSON.stringify(value)
 
@@ -70,7 +57,7 @@ export function integrationTestFiles(spec: RepoSpec, options: IntegrationTestOpt
     env,
     repoUrl: quoted(options.repoUrl),
     revision: quoted(options.revision),
-    cliVersion: options.cliVersion ?? packageVersion(),
+    cliVersion: options.cliVersion ?? ownVersion(),
   }
   return [
     {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { UsageError, UserError } from '../cli/errors.js'
+import { requireInstalled } from '../cli/optional-dependency.js'
 import { tryParseImageRef } from '../image-ref/index.js'
 import { describeIssue, type Issue, validateRenovateConfig } from '../renovate/index.js'
 import { DNS_LABEL } from '../spec/index.js'
@@ -88,6 +89,8 @@ export async function renderValidatedPresets(options: PresetOptions): Promise<Va
  * `file: option: message`; warnings are returned.
  */
 export async function validatePresetFiles(files: Array<{ file: string; config: unknown }>): Promise<Issue[]> {
+  // A preset others extend must pass Renovate itself; the shipped schema alone is not enough to publish it.
+  requireInstalled('renovate', 'presets build and publish (every preset is checked with Renovate’s own validator)')
   const errors: Issue[] = []
   const warnings: Issue[] = []
   for (const { file, config } of files) {

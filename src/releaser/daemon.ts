@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { type DestinationStream, type Logger, pino } from 'pino'
+import { requireInstalled } from '../cli/optional-dependency.js'
 import type { Snapshot } from '../snapshot/index.js'
 import type { RetagExecutor } from './executor.js'
 import {
@@ -98,6 +99,8 @@ export function createLogger(
 }
 
 export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHandle> {
+  // Before anything opens: the Kubernetes source needs an optional dependency a default install leaves out.
+  if (config.kubernetes) requireInstalled('@kubernetes/client-node', 'releaser --kubernetes')
   const logger = config.logger ?? createLogger()
   // The lock first: a second daemon on the same state must not even open the journal for writing. A shared
   // (PostgreSQL) journal is written by every replica; its claims keep them apart.

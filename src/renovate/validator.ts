@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
+import { join } from 'node:path'
 import type { ValidateFunction } from 'ajv'
+import { isInstalled, missingDependency } from '../cli/optional-dependency.js'
+import { ownRoot } from '../cli/package-info.js'
 
 /** One problem in a Renovate config, named by file and (when known) the option path, e.g. `packageRules[0].pinDigests`. */
 export interface Issue {
@@ -19,6 +22,11 @@ export function describeIssue(issue: Issue): string {
 export interface RenovateValidation {
   errors: Issue[]
   warnings: Issue[]
+  /**
+   * Who checked: Renovate's validator, migration and presets plus its schema (`renovate`), or, when the optional
+   * renovate package is not installed, only the schema konflux-gitops ships (`schema`).
+   */
+  checkedBy?: 'renovate' | 'schema'
 }
 
 export interface ValidateRenovateOptions {
@@ -103,7 +111,16 @@ function silenceRenovateLogger(loggerModule: Record<string, unknown>): void {
   logger.bunyan = sink
 }
 
+/** Is the optional renovate package installed next to konflux-gitops? */
+export function renovateInstalled(): boolean {
+  return isInstalled('renovate')
+}
+
+/** Renovate's own modules; rejects with code optional-dependency-missing (and how to install it) when absent. */
 export function loadRenovate(): Promise<RenovateModules> {
+  if (!renovateInstalled()) {
+    return Promise.reject(missingDependency('renovate', "Renovate's own config validator"))
+  }
   modulesPromise ??= (async () => {
     const [validation, migration, massage, presetParse, presetInternal, logger] = await Promise.all([
       importModule(MODULES.validation),
@@ -128,18 +145,30 @@ export function loadRenovate(): Promise<RenovateModules> {
   return modulesPromise
 }
 
-let schemaPromise: Promise<ValidateFunction> | undefined
+interface SchemaValidator {
+  validate: ValidateFunction
+  /** Renovate's schema lists only match* keys under packageRules; the one konflux-gitops ships lists every key. */
+  rulesNeedOwnPass: boolean
+}
 
-/** Renovate's validator misses enum errors (`automergeType: "rocket"`); the schema it ships catches them. */
-function loadSchemaValidator(): Promise<ValidateFunction> {
+let schemaPromise: Promise<SchemaValidator> | undefined
+
+/**
+ * Renovate's validator misses enum errors (`automergeType: "rocket"`); a JSON schema catches them. With Renovate
+ * installed, the schema it ships (every option of that version); without it, schemas/renovate-config.json, which
+ * konflux-gitops writes itself from Renovate's documented options.
+ */
+function loadSchemaValidator(): Promise<SchemaValidator> {
   schemaPromise ??= (async () => {
-    const require = createRequire(import.meta.url)
-    const schemaFile = require.resolve('renovate/renovate-schema.json')
+    const fromRenovate = renovateInstalled()
+    const schemaFile = fromRenovate
+      ? createRequire(import.meta.url).resolve('renovate/renovate-schema.json')
+      : join(ownRoot(), 'schemas', 'renovate-config.json')
     const schema = JSON.parse(await readFile(schemaFile, 'utf8')) as Record<string, unknown>
     const { Ajv } = await import('ajv')
     // strict: false because the schema uses keywords ajv does not know (markdownDescription, allowComments).
     const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false })
-    return ajv.compile(schema)
+    return { validate: ajv.compile(schema), rulesNeedOwnPass: fromRenovate }
   })()
   schemaPromise.catch(() => {
     schemaPromise = undefined
@@ -258,7 +287,15 @@ export async function validateRenovateConfig(
       warnings: [],
     }
   }
-  const [modules, schema] = await Promise.all([loadRenovate(), loadSchemaValidator()])
+  const schema = await loadSchemaValidator()
+  const schemaFindings = [
+    ...schemaIssues(schema.validate, config, file, ''),
+    ...(schema.rulesNeedOwnPass
+      ? packageRuleSchemaIssues(schema.validate, config as Record<string, unknown>, file)
+      : []),
+  ]
+  if (!renovateInstalled()) return { errors: schemaFindings, warnings: [], checkedBy: 'schema' }
+  const modules = await loadRenovate()
   const errors: Issue[] = []
   const warnings: Issue[] = []
 
@@ -283,10 +320,7 @@ export async function validateRenovateConfig(
   warnings.push(...toIssues(result.warnings, file))
 
   const knownToRenovate = new Set(errors.map((e) => e.option).filter((o) => o !== null))
-  for (const issue of [
-    ...schemaIssues(schema, original, file, ''),
-    ...packageRuleSchemaIssues(schema, original, file),
-  ]) {
+  for (const issue of schemaFindings) {
     // Renovate already named this option (e.g. a wrong type); one finding per mistake is enough.
     if (issue.option !== null && knownToRenovate.has(issue.option)) continue
     errors.push(issue)
@@ -294,13 +328,16 @@ export async function validateRenovateConfig(
   const presets = extendsIssues(modules, original, file)
   errors.push(...presets.errors)
   warnings.push(...presets.warnings)
-  return { errors, warnings }
+  return { errors, warnings, checkedBy: 'renovate' }
 }
 
 export type DigestPinning =
   | { status: 'enabled'; via: string }
   | { status: 'disabled'; via: string | null }
   | { status: 'unknown'; via: string }
+
+/** Built-in presets that turn pinDigests on (Renovate's docs: docker:pinDigests, config:best-practices). */
+const PINNING_PRESETS = new Set(['docker:pinDigests', 'config:best-practices'])
 
 const IMAGE_MANAGERS = new Set(['kustomize', 'helm-values', 'helmv3', 'kubernetes', 'argocd', 'dockerfile'])
 
@@ -317,7 +354,7 @@ function ruleAppliesToImages(rule: Record<string, unknown>): boolean {
  * config:best-practices); an unresolvable preset makes the answer "unknown" rather than "disabled".
  */
 export async function digestPinning(config: unknown): Promise<DigestPinning> {
-  const modules = await loadRenovate()
+  const modules = renovateInstalled() ? await loadRenovate() : null
   const unresolved: string[] = []
   const visit = (node: unknown, via: string, depth: number): DigestPinning | undefined => {
     if (depth > 20 || node === null || typeof node !== 'object') return undefined
@@ -333,6 +370,12 @@ export async function digestPinning(config: unknown): Promise<DigestPinning> {
     }
     for (const entry of Array.isArray(cfg.extends) ? cfg.extends : []) {
       if (typeof entry !== 'string') continue
+      if (!modules) {
+        // Without Renovate's preset definitions, only the built-in presets known to pin digests are recognised.
+        if (PINNING_PRESETS.has(entry)) return { status: 'enabled', via: `extends ${entry}` }
+        unresolved.push(entry)
+        continue
+      }
       let parsed: ReturnType<RenovateModules['parsePreset']>
       try {
         parsed = modules.parsePreset(entry)

@@ -1,3 +1,4 @@
+import { installHint } from '../cli/optional-dependency.js'
 import type { DigestPinning, RenovateValidation } from '../renovate/index.js'
 import { RENOVATE_CONFIG_FILES } from '../renovate/index.js'
 import type { CheckContext } from './context.js'
@@ -9,6 +10,7 @@ export interface RenovateChecker {
   digestPinning(config: unknown): Promise<DigestPinning>
 }
 
+/** Renovate's own checks when the optional renovate package is installed; the shipped schema alone otherwise. */
 export async function defaultRenovateChecker(): Promise<RenovateChecker> {
   const { validateRenovateConfig, digestPinning } = await import('../renovate/index.js')
   return { validate: (config, file) => validateRenovateConfig(config, { file }), digestPinning }
@@ -20,6 +22,7 @@ const RENOVATE_RULES = [
   'renovate-config-warning',
   'renovate-preset-unresolved',
   'renovate-digest-pinning',
+  'renovate-not-installed',
 ] as const
 
 /** JSON5 covers .json, .jsonc, .json5 and .renovaterc (Renovate reads them all with JSON5-compatible parsers). */
@@ -76,6 +79,14 @@ export async function checkRenovate(
     if (located.problems.length > 0) located = undefined
     const where = (option: string | null) => (located ? locate(located, 0, optionPath(option)) : null)
     const result = await checker.validate(value, path)
+    if (result.checkedBy === 'schema') {
+      ctx.report(
+        'renovate-not-installed',
+        path,
+        null,
+        `checked against the schema konflux-gitops ships only: Renovate's own validator, migration and preset checks need the renovate package. ${installHint('renovate')}`,
+      )
+    }
     for (const issue of result.errors) ctx.report('renovate-config-invalid', path, where(issue.option), issue.message)
     for (const issue of result.warnings) {
       const rule = issue.source === 'extends' ? 'renovate-preset-unresolved' : 'renovate-config-warning'

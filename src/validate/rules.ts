@@ -183,6 +183,13 @@ export const RULES = [
     hint: 'Apply the change the message names; `npx renovate-config-validator --strict` shows the migrated form.',
   },
   {
+    id: 'renovate-not-installed',
+    severity: 'note',
+    summary:
+      "renovate is not installed next to konflux-gitops: the config was checked against the shipped schema only, without Renovate's validator, migration and preset checks",
+    hint: 'Install renovate next to konflux-gitops (the message says how) to run every Renovate check.',
+  },
+  {
     id: 'renovate-preset-unresolved',
     severity: 'note',
     summary: 'An extends preset cannot be resolved offline, so it was not checked',

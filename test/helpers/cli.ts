@@ -20,10 +20,17 @@ export interface CliResult {
 /** Run the built CLI as a user would (a real process, Node 24), in `cwd`. */
 export function runCli(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {},
+  options: {
+    cwd?: string
+    env?: Record<string, string | undefined>
+    input?: string
+    timeoutMs?: number
+    /** Another copy of bin/run.js, e.g. one installed from the packed tarball. */
+    bin?: string
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

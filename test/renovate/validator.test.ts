@@ -14,7 +14,7 @@ describe('validateRenovateConfig', () => {
       },
       { file },
     )
-    expect(result).toEqual({ errors: [], warnings: [] })
+    expect(result).toEqual({ errors: [], warnings: [], checkedBy: 'renovate' })
   })
 
   it('reports unknown options and wrong types through Renovate, naming file and option', async () => {
@@ -71,5 +71,34 @@ describe('digestPinning', () => {
     expect((await digestPinning({ pinDigests: true })).status).toBe('enabled')
     expect((await digestPinning({ extends: ['config:recommended'] })).status).toBe('disabled')
     expect((await digestPinning({ extends: ['github>acme/presets'] })).status).toBe('unknown')
+  })
+})
+
+describe('schemas/renovate-config.json (the schema validate uses without Renovate installed)', async () => {
+  const { readFile } = await import('node:fs/promises')
+  const { join } = await import('node:path')
+  const { Ajv } = await import('ajv')
+  const root = join(import.meta.dirname, '..', '..')
+  const schema = JSON.parse(await readFile(join(root, 'schemas', 'renovate-config.json'), 'utf8'))
+  const check = new Ajv({ strict: false, allErrors: true }).compile(schema)
+
+  it('accepts every preset konflux-gitops renders and the configs Renovate itself accepts above', async () => {
+    const { checkPresetOptions, renderAllPresets } = await import('../../src/presets/index.js')
+    const rendered = Object.entries(renderAllPresets(checkPresetOptions({ registryPrefix: 'quay.io/acme' })))
+    expect(rendered.length).toBeGreaterThan(3)
+    for (const [name, preset] of rendered) {
+      expect({ name, ok: check(preset), errors: check.errors ?? null }).toEqual({ name, ok: true, errors: null })
+    }
+    expect(check({ extends: ['config:recommended'], packageRules: [{ matchUpdateTypes: ['digest'] }] })).toBe(true)
+  })
+
+  it('rejects what Renovate rejects for the options it lists: enums, types, packageRules entries', () => {
+    const rejects = (config: unknown) => expect(check(config)).toBe(false)
+    rejects({ automergeType: 'rocket' })
+    rejects({ packageRules: [{ matchManagers: ['kustomize'], rangeStrategy: 'rocket' }] })
+    rejects({ packageRules: [{ matchUpdateTypes: ['sideways'] }] })
+    rejects({ extends: 'config:recommended' })
+    rejects({ pinDigests: 'yes' })
+    rejects({ kustomize: { managerFilePatterns: '/kustomization.yaml/' } })
   })
 })

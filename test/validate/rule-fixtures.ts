@@ -230,4 +230,6 @@ export const RULES_TESTED_ELSEWHERE: RuleId[] = [
   'helm-component-unknown',
   'helm-values-ignored',
   'image-patch-unreferenced',
+  // test/install/packed.test.ts: the packed package installed without its optional renovate peer
+  'renovate-not-installed',
 ]
