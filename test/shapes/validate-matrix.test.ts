@@ -394,6 +394,11 @@ const MATRIX: Record<RuleId, RuleRow> = {
       return { file: 'renovate.json', lineWith: '"baseBranches"' }
     },
   }),
+  // Needs renovate absent, and this test tree has it: test/install/packed.test.ts runs the packed package without it on
+  // all four shapes (the note on the Renovate ones, nothing on the Dependabot ones).
+  'renovate-not-installed': Object.fromEntries(
+    SHAPE_IDS.map((shape) => [shape, { na: 'renovate is installed here; see test/install/packed.test.ts' }]),
+  ) as RuleRow,
   'renovate-preset-unresolved': renovateOnly({
     edit: (f) => {
       renovate(f, { extends: ['github>acme/renovate-presets'] })
