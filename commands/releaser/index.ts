@@ -110,6 +110,12 @@ ${EXIT_CODES_HELP}`
       default: 30,
       min: 0,
     }),
+    'claim-ttl': Flags.integer({
+      description:
+        "with --database-url: seconds a replica holds a step it claimed without renewing it; a killed replica's steps are taken over after this",
+      default: 30,
+      min: 1,
+    }),
     'webhook-secret-file': Flags.file({
       description: `file holding the webhook HMAC secret (else the ${SECRET_ENV} environment variable)`,
     }),
@@ -206,6 +212,7 @@ ${EXIT_CODES_HELP}`
         }),
       worker: { perRegistryConcurrency: flags.concurrency, maxAttempts: flags['max-attempts'] },
       shutdownTimeoutMs: flags['shutdown-timeout'] * 1000,
+      claimTtlMs: flags['claim-ttl'] * 1000,
       initState: flags['init-state'],
       retentionMs: flags['retention-days'] * 86_400_000,
       ...(notify ? { notify } : {}),

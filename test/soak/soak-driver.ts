@@ -25,6 +25,14 @@ export interface SoakOptions {
   seed: number
   /** Tags every Snapshot moves in each repository (several: the engine's per-repository lane is exercised). */
   tags?: string[]
+  /**
+   * A PostgreSQL journal shared by `replicas` daemons (default: SQLite under --state, one daemon). The URL reaches
+   * the daemons through KONFLUX_GITOPS_DATABASE_URL; its password must appear in no log.
+   */
+  databaseUrl?: string
+  replicas?: number
+  /** With databaseUrl: --claim-ttl (seconds) of every replica. */
+  claimTtlSeconds?: number
   log?: (line: string) => void
 }
 
@@ -62,7 +70,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const dir = await mkdtemp(join(tmpdir(), 'kg-soak-'))
   const registry = await startRegistry({ auth: 'token' })
   const proxy = await startRandomFaultProxy({ upstream: registry.url, ca: registry.caPem, seed: options.seed })
-  let daemon: DaemonProcess | undefined
+  const replicas = options.databaseUrl ? (options.replicas ?? 1) : 1
+  const daemons: Array<DaemonProcess | undefined> = Array.from({ length: replicas }, () => undefined)
   const stderrOfAllRuns: string[] = []
   try {
     const secret = `soak-secret-${options.seed}-${Math.floor(random() * 1e9)}`
@@ -73,10 +82,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const basic = Buffer.from(`${registry.username}:${registry.password}`).toString('base64')
     await writeFile(join(dockerDir, 'config.json'), JSON.stringify({ auths: { [proxy.host]: { auth: basic } } }))
     const state = join(dir, 'state')
+    const location = options.databaseUrl ? { databaseUrl: options.databaseUrl } : { stateDir: state }
     const env = {
       DOCKER_CONFIG: dockerDir,
       KONFLUX_GITOPS_PLAIN_HTTP: proxy.host,
       KONFLUX_GITOPS_WEBHOOK_SECRET: undefined,
+      KONFLUX_GITOPS_DATABASE_URL: options.databaseUrl,
     }
 
     // Builds: component c, build b → one image; later builds have later Snapshot creation times.
@@ -147,13 +158,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         newest.set(event.component, event)
     }
 
-    const start = async () => {
+    const start = async (index: number) => {
       const port = await freePort()
-      daemon = await startDaemon(
+      daemons[index] = await startDaemon(
         [
-          '--state',
-          state,
-          '--init-state',
+          ...(options.databaseUrl
+            ? ['--claim-ttl', String(options.claimTtlSeconds ?? 2)]
+            : ['--state', state, '--init-state']),
           '--webhook-secret-file',
           secretFile,
           '--concurrency',
@@ -167,7 +178,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         { port, env },
       )
     }
-    await start()
+    for (let i = 0; i < replicas; i++) await start(i)
     proxy.setFaults(options.faults)
 
     let kills = 0
@@ -179,25 +190,38 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       while (!stopped) {
         await sleep(min + random() * (max - min))
         if (stopped) break
-        const victim = daemon!
+        const index = Math.floor(random() * replicas)
+        const victim = daemons[index]!
+        daemons[index] = undefined
         restarting = (async () => {
           victim.kill('SIGKILL')
           await victim.exited
           stderrOfAllRuns.push(victim.stderr())
           kills++
-          await start()
+          await start(index)
         })()
         await restarting
         restarting = undefined
       }
     })()
 
-    /** POST until the daemon answers (it may be down between a kill and its restart). */
+    /** A replica that is up, picked at random (a load balancer in front of the replicas). */
+    const anyDaemon = (): DaemonProcess | undefined => {
+      const up = daemons.filter((d): d is DaemonProcess => d !== undefined)
+      return up[Math.floor(random() * up.length)]
+    }
+
+    /** POST until a daemon answers (with one replica it may be down between a kill and its restart). */
     async function send(body: string, headers: Record<string, string>): Promise<{ status: number; json: unknown }> {
       for (let attempt = 0; ; attempt++) {
-        if (restarting) await restarting
+        let target = anyDaemon()
+        if (!target && restarting) {
+          await restarting
+          target = anyDaemon()
+        }
         try {
-          const res = await fetch(`${daemon!.url}/v1/snapshots`, { method: 'POST', headers, body })
+          if (!target) throw new Error('no replica up')
+          const res = await fetch(`${target.url}/v1/snapshots`, { method: 'POST', headers, body })
           const json = await res.json().catch(() => undefined)
           if (res.status === 503) throw new Error('shutting down')
           return { status: res.status, json }
@@ -299,14 +323,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     )
     log(`posted ${events.length} events and ${badRequests.length} malformed requests`)
     if (restarting) await restarting
-    const healthy = await fetch(`${daemon!.url}/healthz`)
+    const healthy = await fetch(`${anyDaemon()!.url}/healthz`)
       .then((res) => res.ok)
       .catch(() => false)
 
     // Wait until the journal has nothing pending (kills continue meanwhile).
     const deadline = Date.now() + 10 * 60_000
     for (;;) {
-      const reader = await openJournal({ stateDir: state }, { create: false })
+      const reader = await openJournal(location, { create: false })
       const pending = await reader.pendingCount()
       await reader.close()
       if (pending === 0) break
@@ -318,12 +342,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await killer
     await sampler
     proxy.setFaults({})
-    daemon!.kill('SIGTERM')
-    await daemon!.exited
-    stderrOfAllRuns.push(daemon!.stderr())
-    daemon = undefined
+    for (const [index, running] of daemons.entries()) {
+      if (!running) continue
+      running.kill('SIGTERM')
+      await running.exited
+      stderrOfAllRuns.push(running.stderr())
+      daemons[index] = undefined
+    }
 
-    const journal = await openJournal({ stateDir: state }, { create: false })
+    const journal = await openJournal(location, { create: false })
     const finalStates: Record<string, number> = {}
     const latencies: number[] = []
     for (const id of new Set(accepted.values())) {
@@ -347,7 +374,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }
     }
     const logs = stderrOfAllRuns.join('\n')
-    const secretLeaks = [secret, registry.password!, basic].filter((value) => logs.includes(value))
+    const databasePassword = options.databaseUrl ? new URL(options.databaseUrl).password : undefined
+    const secretLeaks = [secret, registry.password!, basic, ...(databasePassword ? [databasePassword] : [])].filter(
+      (value) => logs.includes(value),
+    )
     const uniqueEvents = new Set(events.map((e) => e.name)).size
     return {
       accepted: accepted.size,
@@ -369,8 +399,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       pendingAfter,
     }
   } finally {
-    const running = daemon as DaemonProcess | undefined
-    if (running) {
+    for (const running of daemons) {
+      if (!running) continue
       running.kill('SIGKILL')
       await running.exited
     }
