@@ -25,6 +25,11 @@ A Snapshot component the repo does not know, or whose image repository differs f
 with --allow-unknown it is a warning (unknown components are skipped, a different repository is deployed as the
 Snapshot names it).
 
+With --verify-key FILE (repeatable) or verify.keys in konflux-gitops.yaml, every Snapshot image must carry a cosign
+signature by one of the keys (sha256-<hex>.sig tag or OCI referrer; an index by its index digest): an unsigned one
+is refused (exit 1) and nothing is rendered, so the ephemeral environment never runs it. Keyless signatures are not
+verified.
+
 ${EXIT_CODES_HELP}`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --snapshot snapshot.yaml --env stage --namespace pr-42 --build | kubectl apply -f -',
@@ -48,6 +53,11 @@ ${EXIT_CODES_HELP}`
       description:
         'build the overlay with kustomize and print the manifests (on a Helm repo: helm template with the values)',
     }),
+    'verify-key': Flags.string({
+      description:
+        "public key (PEM) every Snapshot image must be signed by (repeatable; also the repo's verify.keys); unsigned: nothing is rendered",
+      multiple: true,
+    }),
     'allow-unknown': Flags.boolean({
       description: 'warn instead of failing on Snapshot components the repo does not know or whose repository differs',
     }),
@@ -64,6 +74,7 @@ ${EXIT_CODES_HELP}`
       out: flags.out,
       build: flags.build,
       allowUnknown: flags['allow-unknown'],
+      verifyKeys: flags['verify-key'],
     })
     for (const warning of result.warnings) process.stderr.write(`Warning: ${warning}\n`)
     if (!this.jsonEnabled()) {

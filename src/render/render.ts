@@ -20,6 +20,11 @@ export interface RenderOptions {
   readonly out?: string | undefined
   readonly build?: boolean
   readonly allowUnknown?: boolean
+  /**
+   * Public key files (PEM): every Snapshot image must be signed by one of them (with the spec's verify.keys, which
+   * are repo-relative), else nothing is rendered.
+   */
+  readonly verifyKeys?: readonly string[] | undefined
 }
 
 export interface RenderResult {
@@ -37,6 +42,42 @@ export interface RenderResult {
 
 export interface RenderDeps {
   build?: (dir: string) => Promise<string>
+}
+
+/** The ephemeral environment never runs an unsigned image: check every Snapshot image before anything is written. */
+async function verifySnapshotImages(
+  dir: string,
+  spec: { verify?: { keys: string[] } | undefined },
+  images: readonly RenderedImage[],
+  keyFiles: readonly string[],
+): Promise<void> {
+  const files = [...keyFiles, ...(spec.verify?.keys ?? []).map((k) => join(dir, k))]
+  if (files.length === 0) return
+  const [verify, { createRegistryClient }, { parseImageRef }] = await Promise.all([
+    import('../verify/index.js'),
+    import('../registry/index.js'),
+    import('../image-ref/index.js'),
+  ])
+  const keys = await verify.loadVerificationKeys(files)
+  const client = createRegistryClient()
+  try {
+    const unsigned: string[] = []
+    for (const image of images) {
+      if (image.source !== 'snapshot' || image.digest === null) continue
+      const ref = parseImageRef(image.image)
+      const check = await verify.checkSignature(
+        client,
+        { registry: ref.registry, path: ref.path, digest: image.digest },
+        keys,
+      )
+      if (!check.signed) unsigned.push(`${image.component}: ${check.summary}`)
+    }
+    if (unsigned.length > 0) {
+      throw new verify.VerifyError(`refusing to render unsigned Snapshot images:\n  - ${unsigned.join('\n  - ')}`)
+    }
+  } finally {
+    await client.close()
+  }
 }
 
 export async function renderSnapshot(options: RenderOptions, deps: RenderDeps = {}): Promise<RenderResult> {
@@ -58,6 +99,7 @@ export async function renderSnapshot(options: RenderOptions, deps: RenderDeps = 
       allowUnknown: options.allowUnknown ?? false,
       outToRepo,
     })
+    await verifySnapshotImages(dir, spec, plan.images, options.verifyKeys ?? [])
     let manifests: string | null = null
     const warnings = [...plan.warnings]
     if (spec.flavour === 'helm') {
