@@ -33,7 +33,18 @@ describe('releaser with verify keys in its config (real process, real registry)'
       await writeFile(join(dir, 'cosign.pub'), chains.publicPem)
       await writeFile(join(dir, 'secret'), SECRET)
       const config = join(dir, 'releaser.yaml')
-      await writeFile(config, ['defaults: { tags: [released] }', 'verify:', '  keys: [cosign.pub]', ''].join('\n'))
+      await writeFile(
+        config,
+        [
+          'defaults: { tags: [released] }',
+          'components:',
+          `  - { name: api, repository: ${registry.host}/acme/api }`,
+          `  - { name: web, repository: ${registry.host}/acme/web }`,
+          'verify:',
+          '  keys: [cosign.pub]',
+          '',
+        ].join('\n'),
+      )
       const api = await registry.pushImage('acme/api', 'b1')
       const web = await registry.pushImage('acme/web', 'b1', { platforms: ['linux/amd64', 'linux/arm64'] })
       await signImage(registry, 'acme/api', api, chains)
@@ -58,7 +69,7 @@ describe('releaser with verify keys in its config (real process, real registry)'
           state: string
           retags: { component: string; state: string; attempts: number; lastError: string | null }[]
         }
-        expect(release.state).toBe('failed')
+        expect(release.state, JSON.stringify(release)).toBe('failed')
         const byComponent = Object.fromEntries(release.retags.map((r) => [r.component, r]))
         expect(byComponent.api?.state).toBe('moved')
         expect(byComponent.web).toMatchObject({ state: 'refused', attempts: 1 })
