@@ -15,7 +15,16 @@ import type { AcceptInput, Journal, PlannedRetag } from './journal/index.js'
 import { type Mapping, planSnapshot } from './wiring.js'
 
 type K8s = typeof import('@kubernetes/client-node')
-type KubeObject = { metadata?: { name?: string; namespace?: string; resourceVersion?: string }; [key: string]: unknown }
+type KubeObject = {
+  metadata?: {
+    name?: string
+    namespace?: string
+    resourceVersion?: string
+    labels?: Record<string, string>
+    annotations?: Record<string, string>
+  }
+  [key: string]: unknown
+}
 
 const GROUP = 'appstudio.redhat.com'
 const VERSION = 'v1alpha1'
@@ -73,8 +82,9 @@ export async function startKubeSource(options: KubeSourceOptions, deps: KubeSour
   let watchAbort: AbortController | undefined
 
   const releasePlans = new Map<string, { at: number; plans: KubeObject[] }>()
-  async function mappingFor(snapshot: Snapshot): Promise<Mapping | undefined> {
-    if (options.mapping || !snapshot.namespace) return options.mapping
+  /** The Snapshot's ReleasePlan: the one for its application (or, for a ComponentGroup Snapshot, its group). */
+  async function releasePlanFor(snapshot: Snapshot): Promise<KubeObject | undefined> {
+    if (!snapshot.namespace) return undefined
     let cached = releasePlans.get(snapshot.namespace)
     if (!cached || Date.now() - cached.at > 30_000) {
       const list = (await custom.listNamespacedCustomObject({
@@ -86,9 +96,16 @@ export async function startKubeSource(options: KubeSourceOptions, deps: KubeSour
       cached = { at: Date.now(), plans: list.items ?? [] }
       releasePlans.set(snapshot.namespace, cached)
     }
-    const plan = cached.plans.find(
-      (p) => (p.spec as { application?: string } | undefined)?.application === snapshot.application,
-    )
+    return cached.plans.find((p) => {
+      const spec = p.spec as { application?: string; componentGroup?: string } | undefined
+      return snapshot.componentGroup
+        ? spec?.componentGroup === snapshot.componentGroup
+        : spec?.application === snapshot.application
+    })
+  }
+
+  async function mappingFor(snapshot: Snapshot, plan: KubeObject | undefined): Promise<Mapping | undefined> {
+    if (options.mapping) return options.mapping
     if (!plan) return undefined
     return release.parseMapping(JSON.stringify(plan), `ReleasePlan ${snapshot.namespace}/${plan.metadata?.name}`)
   }
@@ -100,13 +117,24 @@ export async function startKubeSource(options: KubeSourceOptions, deps: KubeSour
     let retags: PlannedRetag[]
     try {
       snapshot = parseSnapshot(JSON.stringify(object), where)
-      const gate = releaseGate(snapshot)
+      let gate = releaseGate(snapshot)
+      // Its ReleasePlan's auto-release label or annotation has a say too (read only for otherwise releasable ones).
+      const plan = gate.releasable && !options.mapping ? await releasePlanFor(snapshot) : undefined
+      if (plan) {
+        gate = releaseGate(snapshot, {
+          releasePlan: {
+            name: `${snapshot.namespace}/${plan.metadata?.name ?? '?'}`,
+            labels: plan.metadata?.labels,
+            annotations: plan.metadata?.annotations,
+          },
+        })
+      }
       if (!gate.releasable) {
         log.debug({ snapshot: snapshot.name, reasons: gate.reasons }, 'Snapshot not releasable (yet)')
         if (resourceVersion) await deps.journal.saveCursor(CURSOR, resourceVersion)
         return
       }
-      retags = planSnapshot(release, snapshot, await mappingFor(snapshot), options.tags)
+      retags = planSnapshot(release, snapshot, await mappingFor(snapshot, plan), options.tags)
     } catch (error) {
       // A Snapshot or mapping that is wrong is skipped (and said so); an API failure (reading the ReleasePlan) is
       // not: it propagates, the cursor stays before this Snapshot, and the watch resumes from there.

@@ -61,15 +61,33 @@ export function planRender(input: RenderPlanInput): RenderPlan {
 
   if (snapshot.application !== spec.app) {
     warnings.push(
-      `Snapshot ${snapshot.name} is for application "${snapshot.application}", this repo deploys "${spec.app}"`,
+      `Snapshot ${snapshot.name} is for ${snapshot.componentGroup ? 'component group' : 'application'} "${snapshot.application}", this repo deploys "${spec.app}"`,
     )
   }
 
+  const versionsOf = new Map<string, string[]>()
   for (const item of snapshot.components) {
-    const component = spec.components.find((c) => c.name === item.name)
+    versionsOf.set(item.name, [...(versionsOf.get(item.name) ?? []), item.version ?? '(none)'])
+  }
+  for (const item of snapshot.components) {
+    // A component version (ComponentGroup model) deploys as the repo component NAME-VERSION when there is one,
+    // else as NAME when the Snapshot has only that one version of it.
+    const versioned = item.version
+      ? `${item.name}-${item.version.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`
+      : undefined
+    const exact = versioned ? spec.components.find((c) => c.name === versioned) : undefined
+    const label = `"${item.name}"${item.version ? ` version ${item.version}` : ''}`
+    const versions = versionsOf.get(item.name) ?? []
+    if (!exact && versions.length > 1) {
+      problems.push(
+        `Snapshot component ${label} (${item.containerImage}): the Snapshot has versions ${versions.join(', ')} of ${item.name} and this repo has no component ${versioned ?? item.name} to deploy this one as`,
+      )
+      continue
+    }
+    const component = exact ?? spec.components.find((c) => c.name === item.name)
     if (!component) {
       problems.push(
-        `Snapshot component "${item.name}" (${item.containerImage}) is not a component of this repo (known: ${spec.components.map((c) => c.name).join(', ') || 'none'})`,
+        `Snapshot component ${label} (${item.containerImage}) is not a component of this repo (known: ${spec.components.map((c) => c.name).join(', ') || 'none'})`,
       )
       continue
     }

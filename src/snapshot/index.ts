@@ -1,12 +1,18 @@
 export {
   AUTO_RELEASE_LABEL,
   EVENT_TYPE_LABEL,
+  type GatePlan,
   type GateResult,
-  parseSnapshot,
+  isGroupSnapshot,
+  isMergeQueueSnapshot,
+  isPushSnapshot,
+  LEGACY_TEST_SUCCEEDED,
+  PULL_REQUEST_LABEL,
+  type ReleaseGateOptions,
   releaseGate,
+  SHOULD_RELEASE_ANNOTATION,
   SNAPSHOT_TYPE_LABEL,
-  type Snapshot,
-  type SnapshotComponent,
-  type SnapshotObject,
+  SOURCE_BRANCH_ANNOTATION,
   TEST_SUCCEEDED,
-} from './snapshot.js'
+} from './gate.js'
+export { parseSnapshot, type Snapshot, type SnapshotComponent, type SnapshotObject } from './snapshot.js'

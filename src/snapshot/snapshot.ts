@@ -15,12 +15,16 @@ const snapshotSchema = z.object({
     annotations: z.record(z.string(), z.string()).optional(),
   }),
   spec: z.object({
-    application: z.string().min(1),
+    /** The Application model; a ComponentGroup Snapshot names spec.componentGroup instead. */
+    application: z.string().optional(),
+    componentGroup: z.string().optional(),
     displayName: z.string().optional(),
     components: z
       .array(
         z.object({
           name: z.string().min(1),
+          /** The component version (ComponentGroup model): name and version together identify a component. */
+          version: z.string().optional(),
           containerImage: z.string().min(1),
           source: z
             .object({ git: z.object({ url: z.string().optional(), revision: z.string().optional() }).optional() })
@@ -49,6 +53,8 @@ export type SnapshotObject = z.infer<typeof snapshotSchema>
 
 export interface SnapshotComponent {
   readonly name: string
+  /** The component version, when the Snapshot lists versions (two versions of one component are two entries). */
+  readonly version: string | undefined
   readonly containerImage: string
   readonly image: ImageRef
   readonly gitUrl: string | undefined
@@ -58,7 +64,10 @@ export interface SnapshotComponent {
 export interface Snapshot {
   readonly name: string
   readonly namespace: string | undefined
+  /** spec.application, or for a ComponentGroup Snapshot its spec.componentGroup: whose Snapshot it is. */
   readonly application: string
+  /** spec.componentGroup when the Snapshot belongs to a ComponentGroup (no application). */
+  readonly componentGroup: string | undefined
   readonly createdAt: string | undefined
   readonly labels: Readonly<Record<string, string>>
   readonly annotations: Readonly<Record<string, string>>
@@ -71,11 +80,6 @@ export interface Snapshot {
   }[]
   readonly raw: SnapshotObject
 }
-
-export const EVENT_TYPE_LABEL = 'pac.test.appstudio.openshift.io/event-type'
-export const SNAPSHOT_TYPE_LABEL = 'test.appstudio.openshift.io/type'
-export const AUTO_RELEASE_LABEL = 'release.appstudio.openshift.io/auto-release'
-export const TEST_SUCCEEDED = 'AppStudioTestSucceeded'
 
 /** Parse a Snapshot from YAML or JSON text (JSON is YAML). `source` names the file in errors. */
 export function parseSnapshot(text: string, source = 'snapshot'): Snapshot {
@@ -111,6 +115,14 @@ export function parseSnapshot(text: string, source = 'snapshot'): Snapshot {
     })
   }
   const raw = parsed.data
+  const owner = raw.spec.application || raw.spec.componentGroup
+  if (!owner) {
+    throw new UsageError(`${source}: spec: names neither application nor componentGroup`, {
+      code: 'invalid-snapshot',
+      hint: 'A Konflux Snapshot belongs to an Application (spec.application) or a ComponentGroup (spec.componentGroup).',
+    })
+  }
+  const seen = new Map<string, number>()
   const components = raw.spec.components.map((component, index) => {
     let image: ImageRef
     try {
@@ -121,8 +133,18 @@ export function parseSnapshot(text: string, source = 'snapshot'): Snapshot {
         code: 'invalid-snapshot',
       })
     }
+    const key = `${component.name}/${component.version ?? ''}`
+    const earlier = seen.get(key)
+    if (earlier !== undefined) {
+      throw new UsageError(
+        `${source}: spec.components[${index}]: component ${component.name}${component.version ? ` version ${component.version}` : ''} is listed twice (also spec.components[${earlier}])`,
+        { code: 'invalid-snapshot', hint: 'Name and version together identify a Snapshot component.' },
+      )
+    }
+    seen.set(key, index)
     return {
       name: component.name,
+      version: component.version || undefined,
       containerImage: component.containerImage,
       image,
       gitUrl: component.source?.git?.url,
@@ -132,7 +154,8 @@ export function parseSnapshot(text: string, source = 'snapshot'): Snapshot {
   return {
     name: raw.metadata.name,
     namespace: raw.metadata.namespace,
-    application: raw.spec.application,
+    application: owner,
+    componentGroup: raw.spec.application ? undefined : raw.spec.componentGroup,
     createdAt: raw.metadata.creationTimestamp,
     labels: raw.metadata.labels ?? {},
     annotations: raw.metadata.annotations ?? {},
@@ -140,42 +163,4 @@ export function parseSnapshot(text: string, source = 'snapshot'): Snapshot {
     conditions: raw.status?.conditions ?? [],
     raw,
   }
-}
-
-export interface GateResult {
-  readonly releasable: boolean
-  readonly reasons: readonly string[]
-}
-
-/**
- * The release gate Konflux's integration-service applies before it creates a Release:
- * tests passed, a push (not a pull request) build, not a group Snapshot, auto-release not turned off,
- * and every image pinned by digest.
- */
-export function releaseGate(snapshot: Snapshot): GateResult {
-  const reasons: string[] = []
-  const tested = snapshot.conditions.find((condition) => condition.type === TEST_SUCCEEDED)
-  if (!tested)
-    reasons.push(`condition ${TEST_SUCCEEDED} is missing: the Snapshot has not finished its integration tests`)
-  else if (tested.status !== 'True') {
-    reasons.push(
-      `condition ${TEST_SUCCEEDED} is ${tested.status}${tested.reason ? ` (${tested.reason})` : ''}: its integration tests did not pass`,
-    )
-  }
-  const event = snapshot.labels[EVENT_TYPE_LABEL]
-  if (event !== undefined && event !== 'push' && event !== 'Push') {
-    reasons.push(`label ${EVENT_TYPE_LABEL} is "${event}": only push builds are released`)
-  }
-  if (event === undefined) reasons.push(`label ${EVENT_TYPE_LABEL} is missing: cannot tell it is a push build`)
-  if (snapshot.labels[SNAPSHOT_TYPE_LABEL] === 'group')
-    reasons.push('it is a group Snapshot (label test.appstudio.openshift.io/type: group)')
-  if (snapshot.labels[AUTO_RELEASE_LABEL] === 'false') reasons.push(`label ${AUTO_RELEASE_LABEL} is "false"`)
-  for (const component of snapshot.components) {
-    if (component.image.digest === undefined || !component.image.digest.startsWith('sha256:')) {
-      reasons.push(
-        `component ${component.name}: containerImage ${component.containerImage} is not pinned by @sha256: digest`,
-      )
-    }
-  }
-  return { releasable: reasons.length === 0, reasons }
 }

@@ -31,10 +31,19 @@ describe('konflux-gitops release: input errors never reach a registry', () => {
     await withTempDir(async (dir) => {
       const { readFile } = await import('node:fs/promises')
       const file = join(dir, 'pr.yaml')
-      await writeFile(file, (await readFile(passed, 'utf8')).replace('event-type: push', 'event-type: pull_request'))
+      // As Pipelines as Code labels a pull request build: event type and pull request number.
+      await writeFile(
+        file,
+        (await readFile(passed, 'utf8')).replace(
+          'event-type: push',
+          'event-type: pull_request\n    pac.test.appstudio.openshift.io/pull-request: "12"',
+        ),
+      )
       const result = await runCli(['release', '--snapshot', file])
       expect(result.exitCode).toBe(1)
-      expect(result.stderr).toMatch(/event-type is "pull_request": only push builds are released/)
+      expect(result.stderr).toMatch(
+        /built for a pull request \(label pac.test.appstudio.openshift.io\/event-type: pull_request\)/,
+      )
     })
   })
 })

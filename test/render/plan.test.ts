@@ -96,7 +96,9 @@ describe('planRender (pure)', () => {
       'object',
     )
     expect(fromParam.components).toEqual(fromObject.components)
-    expect(() => parseSnapshotText('{"components": []}', 'param')).toThrow(/param: spec\.application/)
+    expect(() =>
+      parseSnapshotText(JSON.stringify({ components: [{ name: 'a', containerImage: 'quay.io/a/a:1' }] }), 'param'),
+    ).toThrow(/param: spec: names neither application nor componentGroup/)
   })
 
   it('refuses a Snapshot image without a digest: it could not be deployed exactly', () => {
@@ -119,5 +121,60 @@ describe('planRender (pure)', () => {
         outToRepo: '..',
       }),
     ).toThrow(/"api": containerImage quay.io\/acme\/shop\/api:latest has no @sha256: digest/)
+  })
+
+  it('renders a ComponentGroup Snapshot (spec.componentGroup, no application), the spec form test pipelines get', () => {
+    const spec = specWith(['api'])
+    const snapshot = parseSnapshotText(
+      JSON.stringify({
+        componentGroup: 'shop',
+        components: [{ name: 'api', containerImage: `quay.io/acme/shop/api@sha256:${'1'.repeat(64)}` }],
+      }),
+      'param',
+    )
+    const plan = planRender({
+      spec,
+      env: undefined,
+      pins: [],
+      snapshot,
+      namespace: undefined,
+      allowUnknown: false,
+      outToRepo: '..',
+    })
+    expect(plan.images.map((i) => i.digest)).toEqual([`sha256:${'1'.repeat(64)}`])
+    expect(plan.warnings).toEqual([])
+  })
+
+  it('two versions of one component: each deploys as NAME-VERSION, or the Snapshot is refused naming both', () => {
+    const two = parseSnapshotText(
+      JSON.stringify({
+        componentGroup: 'shop',
+        components: [
+          { name: 'api', version: 'v1', containerImage: `quay.io/acme/shop/api@sha256:${'1'.repeat(64)}` },
+          { name: 'api', version: 'v2', containerImage: `quay.io/acme/shop/api@sha256:${'2'.repeat(64)}` },
+        ],
+      }),
+      'param',
+    )
+    const input = {
+      env: undefined,
+      pins: [],
+      snapshot: two,
+      namespace: undefined,
+      allowUnknown: false,
+      outToRepo: '..',
+    }
+    expect(() => planRender({ ...input, spec: specWith(['api']) })).toThrow(
+      /"api" version v1 .*: the Snapshot has versions v1, v2 of api and this repo has no component api-v1/,
+    )
+    const spec = repoSpec.parse({
+      ...specWith([]),
+      components: [
+        { name: 'api-v1', image: 'quay.io/acme/shop/api' },
+        { name: 'api-v2', image: 'quay.io/acme/shop/api' },
+      ],
+    })
+    const plan = planRender({ ...input, spec })
+    expect(plan.images.map((i) => `${i.component}@${i.digest.slice(7, 8)}`)).toEqual(['api-v1@1', 'api-v2@2'])
   })
 })
