@@ -175,6 +175,6 @@ describe('planRender (pure)', () => {
       ],
     })
     const plan = planRender({ ...input, spec })
-    expect(plan.images.map((i) => `${i.component}@${i.digest.slice(7, 8)}`)).toEqual(['api-v1@1', 'api-v2@2'])
+    expect(plan.images.map((i) => `${i.component}@${i.digest?.slice(7, 8)}`)).toEqual(['api-v1@1', 'api-v2@2'])
   })
 })
