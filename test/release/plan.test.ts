@@ -144,6 +144,36 @@ describe('planRelease', () => {
   })
 })
 
+describe('component versions', () => {
+  const twoVersions = (mapping: string) => {
+    const snapshot = parseSnapshot(
+      JSON.stringify({
+        apiVersion: 'appstudio.redhat.com/v1alpha1',
+        kind: 'Snapshot',
+        metadata: { name: 's' },
+        spec: {
+          componentGroup: 'shop',
+          components: [
+            { name: 'api', version: 'v1', containerImage: `quay.io/a/api@sha256:${'1'.repeat(64)}` },
+            { name: 'api', version: 'v2', containerImage: `quay.io/a/api@sha256:${'2'.repeat(64)}` },
+          ],
+        },
+      }),
+      's.json',
+    )
+    return planRelease({ snapshot, mapping: parseMapping(mapping, 'm.yaml'), releaseTime })
+  }
+  test('each version is planned with its own digest', () => {
+    const plan = twoVersions('components: [{name: api, repository: quay.io/p/api, tags: ["d-{{ digest_sha }}"]}]')
+    expect(plan.retags.map((r) => `${r.tag.slice(0, 3)} ${r.source.digest.slice(7, 8)}`)).toEqual(['d-1 1', 'd-2 2'])
+  })
+  test('two versions on one tag are refused, naming both images', () => {
+    expect(() => twoVersions('components: [{name: api, repository: quay.io/p/api, tags: [released]}]')).toThrow(
+      /quay.io\/p\/api:released would get two images: api \(quay.io\/a\/api@sha256:1+\) and api \(quay.io\/a\/api@sha256:2+\)/,
+    )
+  })
+})
+
 describe('parseMapping', () => {
   test('reads a ReleasePlanAdmission and a {mapping:} wrapper, refuses a ReleasePlan without mapping', () => {
     const rpa = parseMapping(
