@@ -114,12 +114,16 @@ function resolveTargets(input: Omit<PlanInput, 'imageFacts' | 'existingTags'>): 
   const targets: ComponentTargets[] = []
   for (const component of snapshot.components) {
     const sourceRepo: ImageRef = { registry: component.image.registry, path: component.image.path }
-    if (!mapping) {
-      // No mapping (this tool's own mode): the --tag values, or "released", in the image's own repository.
+    if (!mapping?.components) {
+      // This tool's own mode: no mapping, or one without a components list (the releaser's config with only
+      // defaults): the --tag values, else defaults.tags, else "released", in the image's own repository.
+      // (Konflux's apply-mapping releases nothing for a mapping without components.)
       targets.push({
         component,
-        targets: [{ repository: sourceRepo, templates: [...new Set(cliTags ?? [DEFAULT_TAG])] }],
-        timestampFormat: DEFAULT_TIMESTAMP_FORMAT,
+        targets: [
+          { repository: sourceRepo, templates: [...new Set(cliTags ?? mapping?.defaultTags ?? [DEFAULT_TAG])] },
+        ],
+        timestampFormat: mapping?.timestampFormat ?? DEFAULT_TIMESTAMP_FORMAT,
       })
       continue
     }

@@ -67,18 +67,22 @@ describe('planRelease', () => {
     ])
   })
 
-  test('components missing from the mapping are skipped and reported; a mapping without components releases none', async () => {
+  test('components missing from the mapping are skipped and reported', async () => {
     const mapping = parseMapping('components:\n  - {name: web, repository: quay.io/a/web, tags: [x]}\n', 'm.yaml')
     const plan = planRelease({ snapshot: await passed(), mapping, releaseTime })
     expect(plan.retags.map((r) => r.component)).toEqual(['web'])
     expect(plan.skipped).toEqual([{ component: 'api', reason: 'not in the mapping (m.yaml)' }])
-    const none = planRelease({
-      snapshot: await passed(),
-      mapping: parseMapping('defaults: {tags: [x]}\n', 'd.yaml'),
-      releaseTime,
-    })
-    expect(none.retags).toEqual([])
-    expect(none.skipped.map((s) => s.component)).toEqual(['api', 'web'])
+  })
+
+  test('a mapping without components (the releaser config shorthand): its defaults in each image’s own repository', async () => {
+    const mapping = parseMapping('defaults: {tags: [x, "{{ git_short_sha }}"]}\n', 'd.yaml')
+    const plan = planRelease({ snapshot: await passed(), mapping, releaseTime })
+    expect(plan.retags.map((r) => `${r.target.path}:${r.tag}`)).toEqual([
+      'redhat-user-workloads/acme-tenant/shop/api:x',
+      'redhat-user-workloads/acme-tenant/shop/api:4f2a9c0',
+      'redhat-user-workloads/acme-tenant/shop/web:x',
+      'redhat-user-workloads/acme-tenant/shop/web:8b3c1d5',
+    ])
   })
 
   test('an entry with neither repository nor repositories is refused before anything moves; no tags at all means released', async () => {
