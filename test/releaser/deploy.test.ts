@@ -174,3 +174,101 @@ describe('deploy/ (kustomize manifests and Containerfile)', () => {
     }
   })
 })
+
+describe('deploy/replicas (3 replicas on one PostgreSQL journal)', () => {
+  let objects: K8sObject[]
+  beforeAll(async () => {
+    const { kubectl } = await kubeTools()
+    const { stdout } = await run(kubectl, ['kustomize', join(ROOT, 'deploy', 'replicas')])
+    objects = parseAllDocuments(stdout).map((doc) => doc.toJS() as K8sObject)
+  })
+  const find = (kind: string, name?: string) =>
+    objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name))
+
+  it('builds into the base objects (no volume) plus a PDB, a NetworkPolicy and a ServiceMonitor, all valid', async () => {
+    expect(objects.map((o) => o.kind).sort()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Deployment',
+      'Namespace',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'Role',
+      'RoleBinding',
+      'Secret',
+      'Secret',
+      'Secret',
+      'Service',
+      'ServiceAccount',
+      'ServiceMonitor',
+    ])
+    // ServiceMonitor is the Prometheus Operator's CRD, not in the Kubernetes schemas: its shape is checked below.
+    const problems = (await Promise.all(objects.filter((o) => o.kind !== 'ServiceMonitor').map(schemaProblems))).flat()
+    expect(problems).toEqual([])
+    for (const object of objects) expect(object.metadata.namespace ?? 'cluster').not.toBe('default')
+  })
+
+  it('runs 3 replicas with the database URL from a Secret, spread, rolled, disrupted one at a time, reachable only on the webhook/metrics port', async () => {
+    const manifest = JSON.parse(await readFile(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
+      commands: Record<string, { flags: Record<string, unknown> }>
+    }
+    const deployment = find('Deployment', 'releaser') as unknown as DeploymentShape & {
+      spec: { replicas: number; strategy: { type: string } }
+    }
+    expect(deployment.spec.replicas).toBe(3)
+    expect(deployment.spec.strategy.type).toBe('RollingUpdate')
+    const pod = deployment.spec.template.spec
+    const container = pod.containers[0]!
+    for (const arg of container.args.slice(1)) {
+      const flag = /^--([a-z-]+)=/.exec(arg)?.[1]
+      expect(flag && manifest.commands.releaser!.flags[flag], `${arg} is a releaser flag`).toBeTruthy()
+    }
+    expect(container.args.some((a) => a.startsWith('--state'))).toBe(false)
+    expect(pod.volumes.some((v) => v.persistentVolumeClaim)).toBe(false)
+    expect(find('PersistentVolumeClaim')).toBeUndefined()
+    const url = (
+      container.env as unknown as { name: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[]
+    ).find((e) => e.name === 'KONFLUX_GITOPS_DATABASE_URL')!
+    const secret = find('Secret', url.valueFrom!.secretKeyRef.name) as unknown as { stringData: Record<string, string> }
+    expect(secret.stringData[url.valueFrom!.secretKeyRef.key]).toMatch(/^postgres:\/\//)
+
+    const labels = deployment.spec.template.metadata.labels
+    const pdb = find('PodDisruptionBudget') as unknown as {
+      spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } }
+    }
+    expect(pdb.spec.minAvailable).toBeGreaterThan(0)
+    expect(pdb.spec.minAvailable).toBeLessThan(deployment.spec.replicas)
+    for (const [key, value] of Object.entries(pdb.spec.selector.matchLabels)) expect(labels[key]).toBe(value)
+
+    const policy = find('NetworkPolicy') as unknown as {
+      spec: {
+        podSelector: { matchLabels: Record<string, string> }
+        policyTypes: string[]
+        ingress: { from?: unknown; ports: { port: number; protocol: string }[] }[]
+      }
+    }
+    for (const [key, value] of Object.entries(policy.spec.podSelector.matchLabels)) expect(labels[key]).toBe(value)
+    expect(policy.spec.policyTypes).toContain('Ingress')
+    const listen = Number(
+      container.args
+        .find((a) => a.startsWith('--listen='))!
+        .split(':')
+        .at(-1),
+    )
+    expect(policy.spec.ingress.flatMap((rule) => rule.ports)).toEqual([{ protocol: 'TCP', port: listen }])
+
+    const service = find('Service', 'releaser') as unknown as {
+      metadata: { labels: Record<string, string> }
+      spec: { ports: { name: string }[] }
+    }
+    const monitor = find('ServiceMonitor') as unknown as {
+      apiVersion: string
+      spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] }
+    }
+    expect(monitor.apiVersion).toBe('monitoring.coreos.com/v1')
+    for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels)) {
+      expect(service.metadata.labels[key]).toBe(value)
+    }
+    expect(monitor.spec.endpoints).toEqual([{ port: service.spec.ports[0]!.name, path: '/metrics', interval: '30s' }])
+  })
+})
