@@ -1,5 +1,7 @@
-import { join } from 'node:path'
+import { realpath } from 'node:fs/promises'
+import { join, relative, sep } from 'node:path'
 import { UserError } from '../cli/errors.js'
+import { openRepo } from '../git/index.js'
 import { type RepoSpec, readSpec } from '../spec/index.js'
 import { buildHelmEnvironment, buildOverlay, findHelm, findKustomize, type KustomizeTool } from './build.js'
 import type { DigestResolver } from './check-drift.js'
@@ -223,5 +225,22 @@ export async function validateRepository(dir: string, options: ValidateOptions =
     build = built.build
   }
   const filesChecked = [...tree.files.values()].filter((e) => e.kind !== 'other').length
+  // Findings name files from the git top level, so `validate ./gitops` annotates gitops/renovate.json on GitHub.
+  const prefix = await gitPrefix(dir)
+  if (prefix) findings = findings.map((f) => ({ ...f, file: `${prefix}${f.file}` }))
   return summarise(dir, findings, { ...options, verify: keys.length > 0, filesChecked, built: build })
+}
+
+/** `gitops/` when DIR is gitops/ inside a git work tree; '' at the top, or outside git. */
+async function gitPrefix(dir: string): Promise<string> {
+  try {
+    const top = await openRepo(dir).topLevel()
+    if (!top) return ''
+    const rel = relative(await realpath(top), await realpath(dir))
+      .split(sep)
+      .join('/')
+    return rel === '' || rel.startsWith('..') ? '' : `${rel}/`
+  } catch {
+    return ''
+  }
 }

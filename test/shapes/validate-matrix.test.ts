@@ -4,9 +4,11 @@
  * apply says why. The fixtures edit the files init wrote, the way a user would, and the finding must name the file
  * and the line.
  */
+import { execFile } from 'node:child_process'
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse, stringify } from 'yaml'
 import {
@@ -21,6 +23,8 @@ import {
 } from '../../src/validate/index.js'
 import { kubeTools } from '../harness/kube-tools.js'
 import { runCli } from '../helpers/cli.js'
+
+const run = promisify(execFile)
 
 type ShapeId = 'kustomize+renovate' | 'kustomize+dependabot' | 'helm+renovate' | 'helm+dependabot'
 const SHAPE_IDS: ShapeId[] = ['kustomize+renovate', 'kustomize+dependabot', 'helm+renovate', 'helm+dependabot']
@@ -653,5 +657,25 @@ describe('the issue-15 example on every shape: a prod pin moved to quay.io/evil/
     const content = text(files, file)
     expect(at('image-latest')).toContainEqual({ file, line: lineOf(content, lines.tagLine) })
     expect(at('image-registry-not-allowed')).toContainEqual({ file, line: lineOf(content, lines.repositoryLine) })
+  })
+})
+
+describe('findings name files from the git top level', () => {
+  it.each(SHAPE_IDS)('%s: validate ./gitops --format github annotates gitops/<file>', async (shape) => {
+    const mono = join(tmp, `mono-${shape.replace('+', '-')}`)
+    const gitops = join(mono, 'gitops')
+    await cp(dirs.get(shape)!, gitops, { recursive: true })
+    await rm(join(gitops, '.git'), { recursive: true, force: true })
+    await run('git', ['init', '-q', mono])
+    const [file, broken] = isDependabot(shape)
+      ? ['.github/dependabot.yml', (t: string) => t.replace('package-ecosystem: docker', 'package-ecosystem: dockerr')]
+      : ['renovate.json', (t: string) => t.replace('"prHourlyLimit": 10', '"prHourlyLimit": "ten"')]
+    await writeFile(join(gitops, file), broken(await readFile(join(gitops, file), 'utf8')))
+    const result = await runCli(['validate', './gitops', '--format', 'github'], { cwd: mono })
+    expect(result.exitCode, result.stdout).toBe(1)
+    const annotated = [...result.stdout.matchAll(/^::(?:error|warning|notice) file=([^,]+)/gm)].map((m) => m[1])
+    expect(annotated.length).toBeGreaterThan(0)
+    for (const path of annotated) expect(path).toMatch(/^gitops\//)
+    if (!isDependabot(shape)) expect(annotated).toContain('gitops/renovate.json')
   })
 })

@@ -51,6 +51,8 @@ describe('action.yml (composite GitHub Action)', () => {
         '    newTag: latest\n',
       )
       await writeRepo(repo, files)
+      // The workspace is the checkout (git top level); the GitOps repo is its repo/ folder (the directory input).
+      await bash('git init -q .', {}, dir)
       const env: Record<string, string> = {
         PATH: `${shims}:${process.env.PATH}`,
         KG_DIRECTORY: 'repo',
@@ -66,9 +68,16 @@ describe('action.yml (composite GitHub Action)', () => {
       )
       const failed = await bash(step.run!, env, dir)
       expect(failed.code).toBe(1)
-      expect(failed.stdout).toContain('::error file=environments/dev/kustomization.yaml,line=9,')
+      // Annotations and SARIF name files from the git top level, where GitHub looks for them.
+      expect(failed.stdout).toContain('::error file=repo/environments/dev/kustomization.yaml,line=9,')
       const sarif = JSON.parse(await readFile(join(dir, 'results.sarif'), 'utf8'))
       expect(sarif.runs[0].results).toHaveLength(1)
+      expect(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation).toEqual({
+        uri: 'repo/environments/dev/kustomization.yaml',
+        uriBaseId: 'REPOROOT',
+      })
+      const text = await bash(`"${process.execPath}" "${BIN}" validate repo --skip-rule stray-overlay`, {}, dir)
+      expect(text.stdout.split('\n')[0]).toBe('repo/environments/dev/kustomization.yaml')
       expect((await readFile(join(dir, 'npx-packages'), 'utf8')).trim().split('\n')).toEqual([
         'konflux-gitops@0.1.0',
         'konflux-gitops@0.1.0',
