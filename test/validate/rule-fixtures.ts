@@ -232,4 +232,6 @@ export const RULES_TESTED_ELSEWHERE: RuleId[] = [
   'image-patch-unreferenced',
   // test/install/packed.test.ts: the packed package installed without its optional renovate peer
   'renovate-not-installed',
+  // test/shapes/validate-matrix.test.ts: needs signed and unsigned images in a registry (--verify-key)
+  'image-unsigned',
 ]
