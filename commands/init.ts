@@ -50,6 +50,11 @@ ${EXIT_CODES_HELP}`
     }),
     'destination-server': Flags.string({ description: 'cluster API URL Argo CD deploys to' }),
     'renovate-preset': Flags.string({ description: 'Renovate preset to extend instead of inline rules' }),
+    'verify-key': Flags.string({
+      description:
+        'public key (PEM, e.g. the Konflux Chains cosign.pub) pinned digests must be signed by: recorded in verify.keys (repeatable)',
+      multiple: true,
+    }),
     'renovate-runner': Flags.string({
       description:
         'github-actions: write .github/workflows/renovate.yaml, which runs Renovate on a schedule, by hand and on release --notify --notify-via dispatch (default none: the hosted Renovate app)',
@@ -106,6 +111,7 @@ ${EXIT_CODES_HELP}`
       argocd: flags.argocd as (typeof argocdModes)[number] | undefined,
       destinationServer: flags['destination-server'],
       renovatePreset: flags['renovate-preset'],
+      verifyKeys: flags['verify-key'],
       renovateRunner: flags['renovate-runner'] as 'none' | 'github-actions' | undefined,
       ci: flags.ci as (typeof ciModes)[number] | undefined,
       flavour: flags.flavour as (typeof flavours)[number] | undefined,

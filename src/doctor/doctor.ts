@@ -9,6 +9,7 @@ import type { Finding } from '../validate/index.js'
 import { checkArgoCd } from './check-argocd.js'
 import { checkGit } from './check-git.js'
 import { checkRegistry } from './check-registry.js'
+import { checkSignatures } from './check-signatures.js'
 import { checkUpdater } from './check-updater.js'
 import type { HostRule, RenovateLookup } from './renovate-run.js'
 import type { CheckLine, CheckResult, CheckStatus, DoctorContext, Link, RenovateProposal } from './types.js'
@@ -238,6 +239,7 @@ export async function runDoctor(dir: string, options: DoctorOptions = {}): Promi
           ]
         }),
         timed('registry', 'registry', 'registry', timeoutMs, () => checkRegistry(ctx, client)),
+        timed('registry', 'registry.signed', 'signatures', timeoutMs, () => checkSignatures(ctx, client)),
         timed('git', 'git.remote', 'git remote', timeoutMs, () => checkGit(ctx, remoteUrlValue, isRepo, timeoutMs)),
         timed('argocd', 'argocd', 'Argo CD files', timeoutMs, () => checkArgoCd(ctx, remoteUrlValue)),
         timed('updater', 'updater.config', 'updater config', timeoutMs, async () => {

@@ -51,13 +51,15 @@ async function verifySnapshotImages(
   images: readonly RenderedImage[],
   keyFiles: readonly string[],
 ): Promise<void> {
-  const files = [...keyFiles, ...(spec.verify?.keys ?? []).map((k) => join(dir, k))]
-  if (files.length === 0) return
+  if (keyFiles.length === 0 && !spec.verify) return
   const [verify, { createRegistryClient }, { parseImageRef }] = await Promise.all([
     import('../verify/index.js'),
     import('../registry/index.js'),
     import('../image-ref/index.js'),
   ])
+  // Inline PEM entries (init --verify-key) stay as they are; paths are repo-relative.
+  const specKeys = (spec.verify?.keys ?? []).map((k) => (verify.isInlineKey(k) ? k : join(dir, k)))
+  const files = [...specKeys, ...keyFiles]
   const keys = await verify.loadVerificationKeys(files)
   const client = createRegistryClient()
   try {

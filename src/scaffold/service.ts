@@ -62,6 +62,8 @@ export interface InitRequest extends RepoChangeOptions {
   readonly private?: boolean
   /** Also write the ephemeral-environment integration test (integration/, see enableIntegrationTest). */
   readonly integrationTest?: boolean
+  /** Public key files (PEM) to record in verify.keys (as PEM text, so the key travels with the repository). */
+  readonly verifyKeys?: readonly string[] | undefined
 }
 
 export const DEFAULT_ENVIRONMENTS = ['dev', 'stage', 'prod']
@@ -108,6 +110,12 @@ export async function initRepo(request: InitRequest): Promise<ScaffoldResult> {
       gateNotes.push(`--force: Snapshot ${snapshot.name} is not releasable (${gate.reasons.join('; ')})`)
     }
   }
+  // Checked before the tree is touched: a private key or a certificate is refused here.
+  const verifyPems = request.verifyKeys?.length
+    ? (await (await import('../verify/index.js')).loadVerificationKeys(request.verifyKeys)).map((k) =>
+        String(k.key.export({ type: 'spki', format: 'pem' })),
+      )
+    : []
   const state = await openInitTarget(request.dir, { adopt: request.force ?? false, dryRun: request.dryRun })
 
   // Everything the user gave is checked (and pins resolved) before GitHub or the tree is touched.
@@ -154,6 +162,14 @@ export async function initRepo(request: InitRequest): Promise<ScaffoldResult> {
         repoURL: remote,
       }),
       ...(request.integrationTest ? { integrationTest: current?.integrationTest ?? {} } : {}),
+      ...(verifyPems.length > 0
+        ? {
+            verify: {
+              ...current?.verify,
+              keys: [...new Set([...(current?.verify?.keys ?? []), ...verifyPems])],
+            },
+          }
+        : {}),
     }
     const spec = validateSpec(input, 'the flags given')
     checkKubernetesNames(spec, {

@@ -76,8 +76,9 @@ export const repoSpec = z.strictObject({
   components: z.array(componentSpec).default([]),
   environments: z.array(environmentSpec).default([]),
   /**
-   * Signature checks (src/verify): PEM public keys (repo-relative paths; several for rotation) every pinned digest
-   * must be signed by: validate --against-registry, doctor and render use them; `init --verify-key` records one.
+   * Signature checks (src/verify): public keys (PEM text itself, as `init --verify-key` records it, or a
+   * repo-relative PEM file; several for rotation) every pinned digest must be signed by: validate
+   * --against-registry, doctor and render use them.
    */
   verify: z
     .strictObject({

@@ -162,11 +162,14 @@ async function verifyKeyFiles(dir: string, options: ValidateOptions): Promise<st
   if (!options.againstRegistry) return []
   let specKeys: string[] = []
   try {
-    specKeys = ((await readSpec(dir))?.spec.verify?.keys ?? []).map((k) => join(dir, k))
+    // Inline PEM entries (init --verify-key) stay as they are; paths are repo-relative.
+    specKeys = ((await readSpec(dir))?.spec.verify?.keys ?? []).map((k) =>
+      k.trimStart().startsWith('-----') ? k : join(dir, k),
+    )
   } catch {
     // An unreadable spec is the spec rules' to report.
   }
-  return [...(options.verifyKeys ?? []), ...specKeys]
+  return [...specKeys, ...(options.verifyKeys ?? [])]
 }
 
 export async function validateRepository(dir: string, options: ValidateOptions = {}): Promise<ValidateReport> {

@@ -69,12 +69,32 @@ export function parseVerificationKeys(text: string, source: string): Verificatio
   return keys
 }
 
-/** Read and parse key files (relative to `dir`); the same key given twice counts once. */
-export async function loadVerificationKeys(files: readonly string[], dir = process.cwd()): Promise<VerificationKey[]> {
+/** An entry of konflux-gitops.yaml's verify.keys written as the PEM text itself (what `init --verify-key` records). */
+export function isInlineKey(entry: string): boolean {
+  return entry.trimStart().startsWith('-----BEGIN')
+}
+
+/**
+ * Read and parse key files (relative to `dir`); the same key given twice counts once. An entry that is PEM text
+ * itself (inline in konflux-gitops.yaml) is parsed as it is and named `inlineLabel#N`.
+ */
+export async function loadVerificationKeys(
+  files: readonly string[],
+  dir = process.cwd(),
+  inlineLabel = 'verify.keys',
+): Promise<VerificationKey[]> {
   const keys: VerificationKey[] = []
   const seen = new Set<string>()
-  for (const file of files) {
+  for (const [index, file] of files.entries()) {
     let text: string
+    if (isInlineKey(file)) {
+      for (const key of parseVerificationKeys(file, `${inlineLabel}[${index}]`)) {
+        const der = key.key.export({ type: 'spki', format: 'der' }).toString('base64')
+        if (!seen.has(der)) keys.push(key)
+        seen.add(der)
+      }
+      continue
+    }
     try {
       text = await readFile(resolve(dir, file), 'utf8')
     } catch (error) {
