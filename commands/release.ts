@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../src/cli/base-command.js'
 import { UsageError } from '../src/cli/errors.js'
@@ -73,6 +73,10 @@ ${EXIT_CODES_HELP}`
       multiple: true,
     }),
     mapping: Flags.string({ description: 'mapping file: the mapping object, a ReleasePlan or a ReleasePlanAdmission' }),
+    'result-file': Flags.string({
+      description:
+        'also write a compact summary (counts, digests, tags; under 3.5 KB) to FILE, e.g. a Tekton result path',
+    }),
     'dry-run': Flags.boolean({ description: 'only look (HEAD): report what would move' }),
     force: Flags.boolean({ description: 'release even if the Snapshot fails the gate (tests, push build, digests)' }),
     concurrency: Flags.integer({ description: 'repositories worked on at once', default: 16, min: 1, max: 256 }),
@@ -124,7 +128,7 @@ ${EXIT_CODES_HELP}`
           onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
         })
       : undefined
-    const { releaseSnapshot } = await import('../src/release/index.js')
+    const { compactReport, releaseSnapshot } = await import('../src/release/index.js')
     let done = 0
     const report = await releaseSnapshot(
       {
@@ -158,6 +162,7 @@ ${EXIT_CODES_HELP}`
         },
       },
     )
+    if (flags['result-file']) await writeFile(flags['result-file'], JSON.stringify(compactReport(report)))
     for (const forced of report.forced) process.stderr.write(`warning: released with --force although ${forced}\n`)
     for (const item of report.results) {
       for (const warning of item.warnings) process.stderr.write(`warning: ${warning}\n`)

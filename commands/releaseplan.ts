@@ -14,10 +14,17 @@ Nothing is written; --json returns the documents as objects.
 ${EXIT_CODES_HELP}`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --application shop > releaseplan.yaml',
+    '<%= config.bin %> <%= command.id %> --component-group shop-group > releaseplan.yaml',
     '<%= config.bin %> <%= command.id %> --application shop --tag released --tag "{{ git_short_sha }}" --pipeline-repo https://github.com/acme/shop-gitops.git',
   ]
   static override flags = {
-    application: Flags.string({ description: 'Konflux application name', required: true }),
+    application: Flags.string({
+      description: 'Konflux application name',
+      exactlyOne: ['application', 'component-group'],
+    }),
+    'component-group': Flags.string({
+      description: 'Konflux ComponentGroup name, for the ComponentGroup model (instead of --application)',
+    }),
     tag: Flags.string({
       description: 'release tag (repeatable; templates allowed); default: released',
       multiple: true,
@@ -47,6 +54,7 @@ ${EXIT_CODES_HELP}`
     const { flags } = await this.parse(ReleasePlanCommand)
     const result = renderReleasePlan({
       application: flags.application,
+      componentGroup: flags['component-group'],
       namespace: flags.namespace,
       tags: flags.tag,
       pipelineRepo: flags['pipeline-repo'],

@@ -36,6 +36,9 @@ ${EXIT_CODES_HELP}`
     }),
     'repo-url': Flags.string({ description: 'URL Konflux clones this repo from (default: repoURL, else origin)' }),
     name: Flags.string({ description: 'name of the scenario and pipeline (default: <app>-deploy-and-test)' }),
+    'component-group': Flags.string({
+      description: 'Konflux ComponentGroup the scenario tests (ComponentGroup model; default: the application)',
+    }),
     ...scaffoldFlags('replace generated files you edited'),
   }
 
@@ -46,6 +49,7 @@ ${EXIT_CODES_HELP}`
       env: flags.env,
       name: flags.name,
       repoUrl: flags['repo-url'],
+      componentGroup: flags['component-group'],
       ...scaffoldOptions(flags),
       progress: (message) => this.progress(message),
     })

@@ -31,6 +31,34 @@ export function defaultTestEnvironment(spec: RepoSpec): string {
   return spec.environments.find((env) => env.name === 'stage')?.name ?? spec.environments[0]?.name ?? ''
 }
 
+/**
+ * The URL for the scenario's git resolver. integration-service's admission webhook accepts only a valid URL that
+ * begins with https:// for it, so an ssh remote (`git@host:owner/repo.git`, `ssh://git@host/owner/repo`) becomes
+ * the same repository over https; anything else is refused with a hint.
+ */
+export function httpsRepoUrl(url: string): string {
+  const value = url.trim()
+  const scp = /^[\w.-]+@([\w.-]+):(?!\/)(.+)$/.exec(value)
+  if (scp) return `https://${scp[1]}/${scp[2]!.replace(/^\/+/, '')}`
+  const ssh = /^(?:ssh|git\+ssh):\/\/(?:[^@/]+@)?([^/:]+)(?::\d+)?\/(.+)$/.exec(value)
+  if (ssh) return `https://${ssh[1]}/${ssh[2]}`
+  if (/^https:\/\/[^/\s]+\/\S+$/.test(value)) {
+    try {
+      new URL(value)
+      return value
+    } catch {
+      // fall through to the refusal
+    }
+  }
+  throw new UsageError(
+    `the GitOps repository URL ${JSON.stringify(url)} is not an https:// URL, which Konflux's IntegrationTestScenario git resolver requires`,
+    {
+      code: 'invalid-repo-url',
+      hint: 'Pass the https URL Konflux can clone, e.g. --repo-url https://github.com/OWNER/REPO.git',
+    },
+  )
+}
+
 /** YAML double-quoted scalar: a URL or revision may hold characters plain YAML would misread. */
 const quoted = (value: string) => JSON.stringify(value)
 
@@ -51,11 +79,19 @@ export function integrationTestFiles(spec: RepoSpec, options: IntegrationTestOpt
     throw new UsageError(`--name ${name}: must be a DNS-1123 label (lowercase letters, digits and "-")`)
   }
   if (options.repoUrl.trim() === '') throw new UsageError('the GitOps repository URL is empty')
+  const repoUrl = httpsRepoUrl(options.repoUrl)
+  const group = spec.integrationTest?.componentGroup
   const values = {
     app: spec.app,
+    // The Application model, or a ComponentGroup (whose contexts have no "application"; "all" is the same set).
+    ownerField: group ? 'componentGroup' : 'application',
+    owner: group ?? spec.app,
+    ownerKind: group ? 'component group' : 'application',
+    ownerWords: group ? `component group ${group}` : spec.app,
+    context: group ? 'all' : 'application',
     name,
     env,
-    repoUrl: quoted(options.repoUrl),
+    repoUrl: quoted(repoUrl),
     revision: quoted(options.revision),
     cliVersion: options.cliVersion ?? ownVersion(),
   }

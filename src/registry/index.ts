@@ -16,6 +16,7 @@ export {
   childDescriptors,
   type ImageConfig,
   type ManifestData,
+  nextPage,
   type ReferrerList,
   RegistryClient,
   type RegistryClientOptions,

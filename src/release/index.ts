@@ -31,5 +31,6 @@ export {
   releaseSnapshot,
 } from './release.js'
 export { type ReleasePlanInput, type ReleasePlanResult, renderReleasePlan } from './releaseplan.js'
+export { type CompactReport, compactReport, TEKTON_RESULT_BUDGET } from './report.js'
 export { gnuDateFormat, parseDateString } from './strftime.js'
 export { renderTag, TAG_PATTERN, usesImageConfig, usesTagList } from './templates.js'

@@ -10,7 +10,9 @@ import { DEFAULT_TAG } from './plan.js'
 import { TAG_PATTERN } from './templates.js'
 
 export interface ReleasePlanInput {
-  application: string
+  /** The Konflux Application released (or, with the ComponentGroup model, `componentGroup`): exactly one. */
+  application?: string | undefined
+  componentGroup?: string | undefined
   namespace?: string | undefined
   tags?: string[] | undefined
   /** Git repository the tenant Pipeline is committed to (the ReleasePlan's git resolver reads it). */
@@ -27,7 +29,9 @@ export interface ReleasePlanInput {
 }
 
 export interface ReleasePlanResult {
+  /** The application or component group released. */
   application: string
+  componentGroup?: string
   releasePlanName: string
   pipelinePath: string
   documents: Record<string, unknown>[]
@@ -37,10 +41,20 @@ export interface ReleasePlanResult {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
 export function renderReleasePlan(input: ReleasePlanInput): ReleasePlanResult {
-  if (!DNS_LABEL.test(input.application) || input.application.length > 63) {
-    throw new UsageError(`--application ${JSON.stringify(input.application)} is not a Konflux application name`, {
-      hint: 'Application names are lowercase letters, digits and "-", as in `kubectl get applications`.',
+  if ((input.application === undefined) === (input.componentGroup === undefined)) {
+    throw new UsageError('give exactly one of --application and --component-group', {
+      hint: 'A ReleasePlan releases one Konflux Application, or one ComponentGroup (the newer model).',
     })
+  }
+  const flag = input.application !== undefined ? '--application' : '--component-group'
+  const owner = (input.application ?? input.componentGroup)!
+  if (!DNS_LABEL.test(owner) || owner.length > 63) {
+    throw new UsageError(
+      `${flag} ${JSON.stringify(owner)} is not a Konflux ${input.application !== undefined ? 'application' : 'component group'} name`,
+      {
+        hint: `Names are lowercase letters, digits and "-", as in \`kubectl get ${input.application !== undefined ? 'applications' : 'componentgroups'}\`.`,
+      },
+    )
   }
   const tags = input.tags && input.tags.length > 0 ? input.tags : [DEFAULT_TAG]
   for (const tag of tags) {
@@ -48,10 +62,10 @@ export function renderReleasePlan(input: ReleasePlanInput): ReleasePlanResult {
       throw new UsageError(`--tag ${JSON.stringify(tag)}: a tag may contain only letters, digits, ".", "_" and "-"`)
     }
   }
-  const name = `${input.application}-konflux-gitops-release`
+  const name = `${owner}-konflux-gitops-release`
   const serviceAccount = input.serviceAccount ?? 'konflux-gitops-releaser'
   const pipelinePath = input.pipelinePath ?? '.tekton/konflux-gitops-release.yaml'
-  const registrySecret = input.registrySecret ?? `${input.application}-release-push`
+  const registrySecret = input.registrySecret ?? `${owner}-release-push`
   const runnerImage = input.runnerImage ?? 'docker.io/library/node:24-slim'
   const cliVersion = input.cliVersion ?? 'latest'
   const namespaceMeta = input.namespace ? { namespace: input.namespace } : {}
@@ -68,7 +82,7 @@ export function renderReleasePlan(input: ReleasePlanInput): ReleasePlanResult {
       },
     },
     spec: {
-      application: input.application,
+      ...(input.application !== undefined ? { application: owner } : { componentGroup: owner }),
       data: { mapping: { defaults: { tags } } },
       tenantPipeline: {
         serviceAccountName: serviceAccount,
@@ -104,8 +118,10 @@ get() { # $1 = plural, $2 = namespace/name
 export API="$api"
 get snapshots "$(params.snapshot)" > /tmp/snapshot.json
 get releaseplans "$(params.releasePlan)" > /tmp/releaseplan.json
+# The full report goes to this step's log; the result (Tekton keeps at most 4096 bytes of results) gets the
+# summary and digests only.
 DOCKER_CONFIG=/docker-config npx --yes konflux-gitops@${cliVersion} release \\
-  --snapshot /tmp/snapshot.json --mapping /tmp/releaseplan.json --json > "$(results.report.path)"
+  --snapshot /tmp/snapshot.json --mapping /tmp/releaseplan.json --json --result-file "$(results.report.path)"
 `
 
   const pipeline = {
@@ -113,7 +129,7 @@ DOCKER_CONFIG=/docker-config npx --yes konflux-gitops@${cliVersion} release \\
     kind: 'Pipeline',
     metadata: { name: 'konflux-gitops-release' },
     spec: {
-      description: `Retags the images of a tested Snapshot of ${input.application} (konflux-gitops release).`,
+      description: `Retags the images of a tested Snapshot of ${owner} (konflux-gitops release).`,
       params: [
         { name: 'release', type: 'string', description: 'namespace/name of the Release' },
         { name: 'releasePlan', type: 'string', description: 'namespace/name of the ReleasePlan' },
@@ -132,7 +148,12 @@ DOCKER_CONFIG=/docker-config npx --yes konflux-gitops@${cliVersion} release \\
               { name: 'snapshot', type: 'string' },
               { name: 'releasePlan', type: 'string' },
             ],
-            results: [{ name: 'report', description: 'konflux-gitops release --json' }],
+            results: [
+              {
+                name: 'report',
+                description: 'summary and digests (the full konflux-gitops release --json is in the log)',
+              },
+            ],
             volumes: [
               {
                 name: 'docker-config',
@@ -174,11 +195,18 @@ DOCKER_CONFIG=/docker-config npx --yes konflux-gitops@${cliVersion} release \\
   }
   const documents = [releasePlan, serviceAccountDoc, role, binding, pipeline]
   const header = [
-    `# Konflux runs konflux-gitops release for every Snapshot of ${input.application} that passes its tests.`,
+    `# Konflux runs konflux-gitops release for every Snapshot of ${owner} that passes its tests.`,
     `# 1. Commit the Pipeline (last document) to ${pipelinePath} in ${input.pipelineRepo ?? 'your GitOps repository'}.`,
     `# 2. Create the Secret ${registrySecret} (kubernetes.io/dockerconfigjson) with push access to the release repositories.`,
     '# 3. kubectl apply the other documents in your tenant namespace.',
   ].join('\n')
   const yaml = `${header}\n${documents.map((d) => stringify(d, { lineWidth: 0 })).join('---\n')}`
-  return { application: input.application, releasePlanName: name, pipelinePath, documents, yaml }
+  return {
+    application: owner,
+    ...(input.componentGroup !== undefined ? { componentGroup: owner } : {}),
+    releasePlanName: name,
+    pipelinePath,
+    documents,
+    yaml,
+  }
 }

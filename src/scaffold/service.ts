@@ -598,6 +598,8 @@ export interface IntegrationTestRequest extends RepoChangeOptions {
   readonly name?: string | undefined
   /** The URL Konflux clones this repo from; recorded as repoURL (Argo CD reads the same URL). */
   readonly repoUrl?: string | undefined
+  /** The Konflux ComponentGroup the scenario tests, for the ComponentGroup model (instead of the application). */
+  readonly componentGroup?: string | undefined
 }
 
 /**
@@ -620,7 +622,10 @@ export async function enableIntegrationTest(request: IntegrationTestRequest): Pr
       },
     )
   }
-  const integrationTest = { ...current.integrationTest, ...defined({ env: request.env, name: request.name }) }
+  const integrationTest = {
+    ...current.integrationTest,
+    ...defined({ env: request.env, name: request.name, componentGroup: request.componentGroup }),
+  }
   const spec = validateSpec({ ...current, integrationTest, repoURL: withoutCredentials(repoURL) }, 'integration add')
   const name = spec.integrationTest?.name ?? `${spec.app}-deploy-and-test`
   if (request.name === undefined) checkScenarioName(name, `app ${spec.app} (the default --name ${name})`)

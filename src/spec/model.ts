@@ -94,6 +94,8 @@ export const repoSpec = z.strictObject({
       env: dnsLabel('integrationTest.env').optional(),
       /** Name of the IntegrationTestScenario and its Pipeline; default <app>-deploy-and-test. */
       name: dnsLabel('integrationTest.name').optional(),
+      /** The Konflux ComponentGroup the scenario tests (ComponentGroup model); default: the application `app`. */
+      componentGroup: dnsLabel('integrationTest.componentGroup').optional(),
     })
     .optional(),
 })

@@ -194,4 +194,43 @@ describe('integration add: re-runs and edits', () => {
       expect(await git(dir, 'status', '--porcelain')).toBe('')
     })
   })
+
+  it('init --integration-test with an ssh origin writes the same repository over https (the ITS webhook requires https://)', async () => {
+    await withTempDir(async (dir) => {
+      const init = await runCli([
+        'init',
+        dir,
+        ...SHOP_INIT_ARGS,
+        '--git-remote',
+        'git@github.com:acme/shop-gitops.git',
+        '--integration-test',
+      ])
+      expectExit(init, 0)
+      const scenario = parse(await readFile(join(dir, SCENARIO), 'utf8')) as Scenario
+      expect(errorsOf(validateScenario, scenario)).toEqual([])
+      const url = scenario.spec.resolverRef.params.find((p) => p.name === 'url')?.value
+      expect(url).toBe('https://github.com/acme/shop-gitops.git')
+      // Argo CD keeps reading the remote as given.
+      expect(await readFile(join(dir, 'konflux-gitops.yaml'), 'utf8')).toContain('git@github.com:acme/shop-gitops.git')
+      const bad = await runCli(['integration', 'add', dir, '--repo-url', 'http://git.example.com/shop.git'])
+      expectExit(bad, 2)
+      expect(bad.stderr).toMatch(/is not an https:\/\/ URL[\s\S]*--repo-url https:\/\//)
+    })
+  })
+
+  it('--component-group writes a scenario for a Konflux ComponentGroup (no application)', async () => {
+    await withTempDir(async (dir) => {
+      await initRepo(dir)
+      const result = await runCli(['integration', 'add', dir, '--component-group', 'shop-group'])
+      expectExit(result, 0)
+      const scenario = parse(await readFile(join(dir, SCENARIO), 'utf8')) as Scenario & {
+        spec: { componentGroup?: string; contexts: { name: string }[] }
+      }
+      expect(errorsOf(validateScenario, scenario)).toEqual([])
+      expect(scenario.spec.componentGroup).toBe('shop-group')
+      expect(scenario.spec).not.toHaveProperty('application')
+      expect(scenario.spec.contexts.map((c) => c.name)).toEqual(['all'])
+      expect(await readFile(join(dir, 'konflux-gitops.yaml'), 'utf8')).toContain('componentGroup: shop-group')
+    })
+  })
 })

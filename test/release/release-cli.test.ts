@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.js'
@@ -191,5 +191,54 @@ describe('konflux-gitops release against docker-registry with token auth', () =>
       `built-${Date.parse('2026-11-20T08:00:00Z') / 1000}`,
     ])
     expect(await reg.resolveTag('acme-tenant/shop/labelled', 'v2.0.1')).toBe(digest)
+  })
+
+  test('Konflux mapping semantics end to end: merged tags, per-component %F, zone-less build-date, incrementer', async () => {
+    // build-date wins over the OCI label and the config's created; it has no zone, so it is UTC.
+    const digest = await reg.pushImage('acme-tenant/shop/stamped', 'build-1', {
+      labels: { 'build-date': '2026-11-20T23:30:00', 'org.opencontainers.image.created': '2026-01-01T00:00:00Z' },
+      created: '2025-01-01T00:00:00Z',
+    })
+    // The target already has v1.4-1 and v1.4-3: the incrementer gives v1.4-4.
+    const old = await reg.pushImage('acme-prod/stamped', 'v1.4-1')
+    await reg.moveTag('acme-prod/stamped', 'v1.4-3', old)
+    await withTempDir(async (dir) => {
+      const mapping = join(dir, 'mapping.yaml')
+      await writeFile(
+        mapping,
+        [
+          'defaults: {tags: [released], timestampFormat: "%s"}',
+          'components:',
+          `  - name: stamped`,
+          `    repository: ${proxy.host}/acme-prod/stamped`,
+          '    timestampFormat: "%F"',
+          '    componentTags: [stable, released]',
+          '    tags: ["built-{{ timestamp }}", "v1.4-{{ incrementer }}"]',
+        ].join('\n'),
+      )
+      const resultFile = join(dir, 'result.json')
+      const input = snapshotYaml([
+        { name: 'stamped', containerImage: `${proxy.host}/acme-tenant/shop/stamped@${digest}` },
+      ])
+      const result = await runCli(
+        ['release', '--snapshot', '-', '--mapping', mapping, '--json', '--result-file', resultFile],
+        {
+          input,
+          env: { ...reg.env, TZ: 'America/Los_Angeles' },
+        },
+      )
+      expect(result.exitCode, result.stderr).toBe(0)
+      expect((result.json as { results: { tag: string }[] }).results.map((r) => r.tag)).toEqual([
+        'built-2026-11-20',
+        'released',
+        'stable',
+        'v1.4-4',
+      ])
+      expect(await reg.resolveTag('acme-prod/stamped', 'v1.4-4')).toBe(digest)
+      const compact = JSON.parse(await readFile(resultFile, 'utf8')) as { images: { digest: string; tags: string[] }[] }
+      expect(compact.images).toEqual([
+        { component: 'stamped', digest, tags: expect.arrayContaining([`${proxy.host}/acme-prod/stamped:v1.4-4`]) },
+      ])
+    })
   })
 })

@@ -29,6 +29,9 @@ describe('konflux-gitops releaseplan', () => {
     const script = docs[4].spec.tasks[0].taskSpec.steps[0].script as string
     expect(script).toMatch(/konflux-gitops@latest release/)
     expect(script).toMatch(/--mapping \/tmp\/releaseplan\.json/)
+    // Tekton keeps at most 4096 bytes of results: the result gets the compact summary, the log the full report.
+    expect(script).toMatch(/--json --result-file "\$\(results\.report\.path\)"/)
+    expect(script).not.toMatch(/> "\$\(results\.report\.path\)"/)
     expect(docs[2].rules[0].resources).toEqual(['snapshots', 'releaseplans'])
   })
 
@@ -39,5 +42,18 @@ describe('konflux-gitops releaseplan', () => {
     const bad = await runCli(['releaseplan', '--application', 'Shop_App'])
     expect(bad.exitCode).toBe(2)
     expect(bad.stderr).toMatch(/--application "Shop_App" is not a Konflux application name/)
+  })
+
+  test('--component-group writes a ReleasePlan for a ComponentGroup; exactly one of the two is required', async () => {
+    const result = await runCli(['releaseplan', '--component-group', 'shop-group', '--json'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(await schemaErrors('releaseplan', result.json)).toEqual([])
+    const plan = (result.json as { documents: { spec: Record<string, unknown> }[] }).documents[0]!
+    expect(plan.spec.componentGroup).toBe('shop-group')
+    expect(plan.spec).not.toHaveProperty('application')
+    const both = await runCli(['releaseplan', '--application', 'shop', '--component-group', 'g'])
+    expect(both.exitCode).toBe(2)
+    const neither = await runCli(['releaseplan'])
+    expect(neither.exitCode).toBe(2)
   })
 })
