@@ -41,7 +41,7 @@ function statements(client: Pool | PoolClient): Statements {
 /**
  * The shared store: PostgreSQL, for any number of replicas. Each commit is durable when it returns (the server's
  * synchronous_commit), so a 202 still means "on disk". Steps are claimed with SELECT … FOR UPDATE SKIP LOCKED under a
- * transaction-scoped advisory lock per serialisation key (lockKey), so two replicas never write one repository at
+ * transaction-scoped advisory lock per serialisation key (lockKeys), so two replicas never write one repository at
  * once; a transaction that deadlocks with another replica's is retried.
  */
 class PostgresDatabase implements Database {
@@ -96,9 +96,13 @@ class PostgresDatabase implements Database {
 
   async reclaim(): Promise<void> {}
 
-  async lockKey(tx: Statements, key: string): Promise<boolean> {
-    const row = await tx.get('SELECT pg_try_advisory_xact_lock(?, hashtext(?)) AS locked', [KEY_LOCK_SPACE, key])
-    return row?.locked === true
+  async lockKeys(tx: Statements, keys: readonly string[]): Promise<string[]> {
+    if (keys.length === 0) return []
+    const rows = await tx.all(
+      'SELECT k FROM unnest(?::text[]) WITH ORDINALITY AS t(k, n) WHERE pg_try_advisory_xact_lock(?, hashtext(k)) ORDER BY n',
+      [keys as unknown as Value, KEY_LOCK_SPACE],
+    )
+    return rows.map((row) => String(row.k))
   }
 
   async close(): Promise<void> {

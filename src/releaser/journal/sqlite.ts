@@ -98,8 +98,8 @@ class SqliteDatabase implements Database {
     })
   }
 
-  async lockKey(): Promise<boolean> {
-    return true
+  async lockKeys(_tx: Statements, keys: readonly string[]): Promise<string[]> {
+    return [...keys]
   }
 
   async close(): Promise<void> {

@@ -40,10 +40,11 @@ export interface Database extends Statements {
   /** `durable`: on disk before it resolves (SQLite: synchronous=FULL for this commit; PostgreSQL commits are). */
   transaction<T>(fn: (tx: Statements) => Promise<T>, options?: { durable?: boolean }): Promise<T>
   /**
-   * Inside a claim transaction, before a step of `key` is claimed: may this transaction take the key? PostgreSQL
-   * takes a transaction-scoped advisory lock on it, so two replicas never claim one repository at once.
+   * Inside a claim transaction, before steps of `keys` are claimed: the keys this transaction may take. PostgreSQL
+   * takes a transaction-scoped advisory lock on each (skipping those another replica holds now), so two replicas
+   * never claim one repository at once.
    */
-  lockKey(tx: Statements, key: string): Promise<boolean>
+  lockKeys(tx: Statements, keys: readonly string[]): Promise<string[]>
   /** ` FOR UPDATE` where rows can be locked (PostgreSQL); SQLite's write transactions already exclude each other. */
   readonly forUpdate: string
   /** ` FOR UPDATE OF s SKIP LOCKED` for a step row being claimed (PostgreSQL). */
@@ -285,36 +286,39 @@ export class StepJournal implements Journal {
          GROUP BY s.key ORDER BY due_at, first LIMIT ?`,
         [kind, now, ...live.params, limit],
       )
+      // One round trip for the keys' locks, one per key to pick its step, one to record the claims: a claim costs
+      // a few milliseconds on PostgreSQL whatever the number of keys (it runs after every settled step).
+      const locked = await this.db.lockKeys(
+        tx,
+        keys.map((row) => String(row.key)),
+      )
       const claimed: Row[] = []
-      for (const { key } of keys) {
-        if (!(await this.db.lockKey(tx, String(key)))) continue
+      for (const key of locked) {
         // Under the key's lock, with a fresh look: a claim another replica committed meanwhile is seen here.
-        const held = await tx.get(
-          `SELECT 1 AS held FROM steps c WHERE c.key = ? AND c.state = 'pending' AND ${live.sql} LIMIT 1`,
-          [String(key), ...live.params],
-        )
-        if (held) continue
-        const first = await tx.get(
-          `SELECT id, target FROM steps WHERE key = ? AND kind = ? AND state = 'pending' AND next_at <= ?
-           ORDER BY next_at, id LIMIT 1`,
-          [String(key), kind, now],
-        )
-        if (!first) continue
+        const free = `NOT EXISTS (SELECT 1 FROM steps c WHERE c.key = ? AND c.state = 'pending' AND ${live.sql})`
         const step =
           kind === 'retag'
             ? await tx.get(
-                `${STEP_WITH_RELEASE} WHERE s.target = ? AND s.state = 'pending' AND s.next_at <= ?
+                `${STEP_WITH_RELEASE}
+                 WHERE s.target = (SELECT f.target FROM steps f WHERE f.key = ? AND f.kind = 'retag'
+                                     AND f.state = 'pending' AND f.next_at <= ? ORDER BY f.next_at, f.id LIMIT 1)
+                   AND s.state = 'pending' AND s.next_at <= ? AND ${free}
                  ORDER BY r.created_at DESC, r.snapshot DESC, s.id LIMIT 1${this.db.skipLocked}`,
-                [String(first.target), now],
+                [key, now, now, key, ...live.params],
               )
-            : await tx.get(`${STEP_WITH_RELEASE} WHERE s.id = ?${this.db.skipLocked}`, [Number(first.id)])
-        if (!step) continue
-        await tx.run('UPDATE steps SET claimed_by = ?, claim_until = ? WHERE id = ?', [
-          this.owner,
-          now + this.claimTtlMs,
-          Number(step.id),
-        ])
-        claimed.push(step)
+            : await tx.get(
+                `${STEP_WITH_RELEASE}
+                 WHERE s.key = ? AND s.kind = 'notify' AND s.state = 'pending' AND s.next_at <= ? AND ${free}
+                 ORDER BY s.next_at, s.id LIMIT 1${this.db.skipLocked}`,
+                [key, now, key, ...live.params],
+              )
+        if (step) claimed.push(step)
+      }
+      if (claimed.length > 0) {
+        await tx.run(
+          `UPDATE steps SET claimed_by = ?, claim_until = ? WHERE id IN (${claimed.map(() => '?').join(', ')})`,
+          [this.owner, now + this.claimTtlMs, ...claimed.map((step) => Number(step.id))],
+        )
       }
       return claimed
     })
