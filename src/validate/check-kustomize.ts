@@ -299,7 +299,7 @@ function checkUnreferencedPatches(ctx: CheckContext, all: Map<string, Kustomizat
       'image-patch-unreferenced',
       path,
       { line: 1, column: 1 },
-      `no kustomization lists ${path} under patches:${known ? ` environments/${env}/kustomization.yaml should` : ` (and "${name}" is not a component of ${SPEC_FILE})`}: Dependabot moves its pin, and nothing deploys it`,
+      `no kustomization lists ${path} under patches (${known ? `environments/${env}/kustomization.yaml should` : `and "${name}" is not a component of ${SPEC_FILE}`}): Dependabot moves its pin, and nothing deploys it`,
     )
   }
 }

@@ -89,6 +89,8 @@ function objectDocs(ctx: CheckContext): ObjectDoc[] {
   const patches = patchFiles(ctx)
   for (const [path, file] of ctx.yaml) {
     if (path.startsWith('.github/') || path === 'konflux-gitops.yaml' || patches.has(path)) continue
+    // An image patch no kustomization lists is a partial object too (image-patch-unreferenced reports it).
+    if (ctx.spec?.updater === 'dependabot' && /^environments\/[^/]+\/images\/[^/]+\.ya?ml$/.test(path)) continue
     file.docs.forEach((doc, index) => {
       const value = doc.value
       if (!isRecord(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string') return

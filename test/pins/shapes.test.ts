@@ -119,3 +119,46 @@ describe('shape-specific forms the updaters need', () => {
     expect(tree.get('environments/prod/values.yaml')).not.toContain('shop/web')
   })
 })
+
+describe('read: position and repository as written', () => {
+  const lineOf = (text: string, needle: string) => text.split('\n').findIndex((line) => line.includes(needle)) + 1
+
+  it.each(SHAPES)('$name: a foreign repository and its tag, with the lines they are on', ({ store, spec }) => {
+    const tree = new Map<string, string>()
+    apply(
+      tree,
+      store.write(spec, 'prod', (p) => tree.get(p), { pins: new Map([['api', A]]) }),
+    )
+    const file = store.files(spec, 'prod')[0]!
+    const text = tree.get(file)!
+    const evil =
+      store.shape === 'kustomize-images'
+        ? text.replace(
+            `- name: quay.io/acme/shop/api\n    newTag: released@${A}`,
+            `- name: quay.io/acme/shop/api\n    newName: quay.io/evil/api\n    newTag: latest`,
+          )
+        : store.shape === 'helm-values'
+          ? text.replace(
+              `repository: quay.io/acme/shop/api\n      tag: "released@${A}"`,
+              'repository: quay.io/evil/api\n      tag: "latest"',
+            )
+          : text.replace(`image: quay.io/acme/shop/api:released@${A}`, 'image: quay.io/evil/api:latest')
+    expect(evil).not.toBe(text)
+    tree.set(file, evil)
+    const pin = store
+      .read(spec, 'prod', (p) => tree.get(p))
+      .find((p) => p.name === 'api' || p.name === 'quay.io/acme/shop/api')
+    expect(pin).toMatchObject({ repository: 'quay.io/evil/api', tag: 'latest', digest: undefined, file })
+    const repositoryNeedle =
+      store.shape === 'kustomize-images'
+        ? 'newName:'
+        : store.shape === 'helm-values'
+          ? 'repository:'
+          : 'image: quay.io/evil'
+    const tagNeedle =
+      store.shape === 'kustomize-images' ? 'newTag:' : store.shape === 'helm-values' ? 'tag:' : 'image: quay.io/evil'
+    expect(pin!.at.repository.line).toBe(lineOf(evil, repositoryNeedle))
+    expect(pin!.line).toBe(lineOf(evil, tagNeedle))
+    expect(pin!.column).toBeGreaterThan(1)
+  })
+})
