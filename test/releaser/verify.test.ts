@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signBody } from '../../src/releaser/index.js'
@@ -92,6 +92,22 @@ describe('releaser with verify keys in its config (real process, real registry)'
       const summary = JSON.parse(daemon.stdout())
       expect(await schemaErrors('releaser', summary)).toEqual([])
       expect(summary.retags).toMatchObject({ moved: 2, refused: 0 })
+    })
+  })
+
+  it('the releaser config: verify.keys relative to the file, builderId becomes the provenance policy', async () => {
+    await withTempDir(async (dir) => {
+      const { loadVerifyConfig } = await import('../../src/releaser/wiring.js')
+      await mkdir(join(dir, 'keys'))
+      await writeFile(join(dir, 'keys', 'chains.pub'), generateKeyPair().publicPem)
+      const config = join(dir, 'releaser.yaml')
+      await writeFile(config, 'verify:\n  keys: [keys/chains.pub]\n  builderId: https://tekton.dev/chains/v2\n')
+      const loaded = await loadVerifyConfig([], config)
+      expect(loaded?.keys.map((k) => k.kind)).toEqual(['ecdsa-p256'])
+      expect(loaded?.attestation).toEqual({ builderId: 'https://tekton.dev/chains/v2' })
+      expect(await loadVerifyConfig([], undefined)).toBeUndefined()
+      await writeFile(config, 'verify:\n  keys: chains.pub\n')
+      await expect(loadVerifyConfig([], config)).rejects.toThrow(/verify.keys must be a list of public key files/)
     })
   })
 

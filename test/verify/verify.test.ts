@@ -199,7 +199,11 @@ describe('verification keys', () => {
     const b = generateKeyPair('rsa')
     // As published for Konflux's Tekton Chains (signing-secrets cosign.pub): a PEM SubjectPublicKeyInfo.
     await writeFile(join(dir, 'konflux.pub'), a.publicPem)
-    await writeFile(join(dir, 'rotation.pem'), `# old key\n${a.publicPem}\n# new key\n${b.publicPem}`)
+    // Old and new key in one file, as a Kubernetes secret or a Windows editor may write it (CRLF).
+    await writeFile(
+      join(dir, 'rotation.pem'),
+      `# old key\r\n${a.publicPem}\n# new key\n${b.publicPem}`.replaceAll('\n', '\r\n'),
+    )
     const keys = await loadVerificationKeys(['konflux.pub', 'rotation.pem'], dir)
     expect(keys.map((k) => [k.label, k.kind])).toEqual([
       ['konflux.pub', 'ecdsa-p256'],
