@@ -49,6 +49,7 @@ test(`releaser daemon: event→notification latency over ${N} Snapshots`, async 
   const daemon = await startDaemon(
     [
       ...['--state', join(dir, 'state'), '--init-state', '--webhook-secret-file', join(dir, 'secret')],
+      ...['--allow-source', registry.host],
       ...['--notify', 'github:acme/bench-gitops', '--notify-via', 'dispatch', '--github-api-url', fake.url],
     ],
     { port: await freePort(), env: { ...registry.env, GITHUB_TOKEN: fake.token, KONFLUX_GITOPS_LOG_LEVEL: 'warn' } },

@@ -4,10 +4,11 @@ import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../../src/cli/base-command.js'
 import { UsageError } from '../../src/cli/errors.js'
 import { githubAppOption, githubNotifyFlags, journalFlags, journalLocation, notifyFlags } from '../../src/cli/flags.js'
-import { type ReleaserSummary, startReleaser } from '../../src/releaser/index.js'
+import { allowlistRegistries, type ReleaserSummary, startReleaser } from '../../src/releaser/index.js'
 import {
   createRegistryExecutor,
   createReleaserNotify,
+  loadAllowlist,
   loadMapping,
   loadNotifyTargets,
   loadPlanner,
@@ -83,7 +84,15 @@ digest) before any of its tags moves; builderId also requires signed SLSA proven
 digest is settled as refused in the journal, naming the missing signature; nothing moves for it, and
 \`releaser retry\` checks it again. Keyless signatures (Fulcio, Rekor) are not verified.
 
-Endpoints: POST /v1/snapshots, GET /v1/releases/ID, POST /v1/releases/ID/retry (signed), /healthz, /readyz,
+Only allowed registries are touched: --allow-source (and --allow-target, default the --mapping targets) or
+allow: {sources: [quay.io/redhat-user-workloads/acme-tenant/], targets: [quay.io/acme/]} in the --mapping file; a
+Snapshot naming anything else is refused with 422 before any connection. Without an allowlist the daemon does not
+start unless --allow-any-registry. /readyz checks only those registries and the journal.
+
+The state directory must exist (--init-state creates it on a first start); one daemon per directory (a second
+one is refused, naming the holder). Finished releases older than --retention-days are pruned.
+
+Endpoints: POST /v1/snapshots, GET /v1/releases/ID, POST /v1/releases/ID/retry (signed body {"id": ID}), /healthz, /readyz,
 /metrics (Prometheus). Logs are JSON lines on stderr. SIGTERM/SIGINT stop accepting, finish in-flight retags
 within --shutdown-timeout and park the rest in the journal. Registry credentials come from the docker config
 (DOCKER_CONFIG, REGISTRY_AUTH_FILE).
@@ -156,6 +165,19 @@ ${EXIT_CODES_HELP}`
       default: 15,
       min: 1,
     }),
+    'allow-source': Flags.string({
+      description:
+        'registry, registry/path/ prefix or repository Snapshot images may come from (repeatable; also allow.sources in the --mapping file)',
+      multiple: true,
+    }),
+    'allow-target': Flags.string({
+      description:
+        'repository (or prefix/) tags may be written in besides the source repositories (repeatable; default: the --mapping targets)',
+      multiple: true,
+    }),
+    'allow-any-registry': Flags.boolean({
+      description: 'start without an allowlist: any registry a signed Snapshot names is used with these credentials',
+    }),
     'quay-token': Flags.string({
       description: 'Quay OAuth token to clear the expiry a moved tag inherits from quay.expires-after',
       env: 'QUAY_TOKEN',
@@ -186,7 +208,28 @@ ${EXIT_CODES_HELP}`
     const journal = journalLocation(flags)
     const listen = parseListen(flags.listen)
     const secret = await readSecret(flags['webhook-secret-file'])
-    const plan = await loadPlanner({ mappingFile: flags.mapping, tags: flags.tag ?? [] })
+    const allow = await loadAllowlist({
+      mappingFile: flags.mapping,
+      sources: flags['allow-source'] ?? [],
+      targets: flags['allow-target'] ?? [],
+    })
+    if (!allow && !flags['allow-any-registry']) {
+      throw new UsageError(
+        'no registry allowlist: the releaser would use its credentials on any registry a Snapshot names',
+        {
+          hint: 'Pass --allow-source quay.io/redhat-user-workloads/<tenant>/ (or allow: {sources: [...]} in the --mapping file); --allow-any-registry starts without one.',
+        },
+      )
+    }
+    const plan = await loadPlanner({ mappingFile: flags.mapping, tags: flags.tag ?? [], allow })
+    const mapping = await loadMapping(flags.mapping)
+    const readinessRegistries = allow
+      ? allowlistRegistries(allow)
+      : [
+          ...new Set(
+            (mapping?.components ?? []).flatMap((c) => (c.targets ?? []).map((t) => t.repository.split('/')[0]!)),
+          ),
+        ]
     const verify = await loadVerifyConfig(flags['verify-key'] ?? [], flags.mapping)
     // Checked before listening: a bad target or a missing token is a usage error, not a failed notification later.
     const notify = await createReleaserNotify({
@@ -214,6 +257,7 @@ ${EXIT_CODES_HELP}`
       shutdownTimeoutMs: flags['shutdown-timeout'] * 1000,
       claimTtlMs: flags['claim-ttl'] * 1000,
       initState: flags['init-state'],
+      readinessRegistries,
       retentionMs: flags['retention-days'] * 86_400_000,
       ...(notify ? { notify } : {}),
       ...(flags.kubernetes
@@ -222,8 +266,9 @@ ${EXIT_CODES_HELP}`
               kubeconfig: flags.kubeconfig,
               namespace: flags.namespace,
               labelSelector: flags.selector,
-              mapping: await loadMapping(flags.mapping),
+              mapping,
               tags: flags.tag ?? [],
+              allow,
               lease: {
                 name: flags['lease-name'],
                 namespace: flags['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'default',

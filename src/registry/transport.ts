@@ -47,6 +47,11 @@ export interface TransportOptions {
   /** Upper bound of one wait, including Retry-After (default 30 s). */
   maxRetryDelayMs?: number
   userAgent?: string
+  /**
+   * Token realms (host or host:port) credentials may be sent to besides the registry's own host, e.g. a separate
+   * auth server. Also KONFLUX_GITOPS_TOKEN_REALMS=host,… in env. auth.docker.io for Docker Hub is built in.
+   */
+  tokenRealms?: string[]
   onRequest?: (event: RequestEvent) => void
   onWarning?: (message: string) => void
 }
@@ -442,6 +447,34 @@ export class Transport {
     return (await pending).token
   }
 
+  /**
+   * Credentials go to a token realm only over TLS (or a host configured for plain HTTP, loopback tests) and only on
+   * the registry's own host or a configured realm host: a registry's challenge must not be able to send them
+   * elsewhere.
+   */
+  private realmProblem(registry: string, realm: URL): string | undefined {
+    const env = this.options.env ?? process.env
+    const plain = this.plainHttp === true || this.plainHttp.has(realm.host)
+    if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && plain)) {
+      return `its token realm ${realm.origin} is not HTTPS`
+    }
+    const registryHost = new URL(this.origin(registry)).hostname
+    const configured = [
+      ...(this.options.tokenRealms ?? []),
+      ...(env.KONFLUX_GITOPS_TOKEN_REALMS ?? '').split(',').map((s) => s.trim()),
+    ].filter(Boolean)
+    const builtIn = registry === 'docker.io' && realm.hostname === 'auth.docker.io'
+    if (
+      realm.hostname !== registryHost &&
+      !builtIn &&
+      !configured.includes(realm.host) &&
+      !configured.includes(realm.hostname)
+    ) {
+      return `its token realm ${realm.origin} is on another host`
+    }
+    return undefined
+  }
+
   private async fetchToken(
     registry: string,
     state: { realm: string; service: string | undefined },
@@ -450,7 +483,23 @@ export class Transport {
   ): Promise<CachedToken> {
     const { undici, dispatcher } = await this.load()
     const scopes = scopeKey(access).split(' ').filter(Boolean)
-    const realm = new URL(state.realm)
+    let realm: URL
+    try {
+      realm = new URL(state.realm)
+    } catch {
+      throw new RegistryError(`${registry} names a token realm that is not a URL`, {
+        code: 'registry-unauthorized',
+        retryable: false,
+      })
+    }
+    const problem = credentials ? this.realmProblem(registry, realm) : undefined
+    if (problem) {
+      throw new RegistryError(`refusing to send the credentials for ${registry} to its token realm: ${problem}`, {
+        code: 'registry-unauthorized',
+        retryable: false,
+        hint: `If ${realm.host} is the registry's real auth server, allow it with KONFLUX_GITOPS_TOKEN_REALMS=${realm.host} (and use HTTPS).`,
+      })
+    }
     let res: import('undici').Dispatcher.ResponseData
     const retries = this.options.retries ?? 5
     for (let attempt = 0; ; attempt++) {

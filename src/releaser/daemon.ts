@@ -44,6 +44,8 @@ export interface ReleaserConfig {
   readonly kubernetes?: KubeSourceOptions
   /** Tell GitOps repositories' updaters (GitHub) when their images' tags moved: a journal step after the retags. */
   readonly notify?: ReleaserNotify
+  /** The registries /readyz checks: the configured ones (allowlist, mapping targets), never one from a request. */
+  readonly readinessRegistries?: readonly string[]
   /** Create a missing state directory (else a missing one is an error: a volume that did not mount). */
   readonly initState?: boolean
   /** Finished releases older than this are pruned from the journal (default 30 days; 0 keeps everything). */
@@ -270,7 +272,7 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
     if (kube && !shared && !kube.isLeader()) return { ready: false, reasons: ['not the leader (standby replica)'] }
     if (Date.now() - readiness.at < 5000) return readiness.value
     const reasons: string[] = []
-    for (const registry of await journal.registries()) {
+    for (const registry of config.readinessRegistries ?? []) {
       const ok = await executor.reachable(registry, AbortSignal.timeout(3000)).catch(() => false)
       if (!ok) reasons.push(`registry ${registry} unreachable`)
     }

@@ -1,3 +1,4 @@
+export { type Allowlist, allowlistRegistries } from './allowlist.js'
 export type { RegistryObserver, ReleaserConfig, ReleaserHandle, ReleaserSummary } from './daemon.js'
 export { type RetagExecutor, RetagFailure, type RetagOutcome, type RetagRequest } from './executor.js'
 export {

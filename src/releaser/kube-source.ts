@@ -11,6 +11,7 @@
 import type { Logger } from 'pino'
 import { UserError } from '../cli/errors.js'
 import { parseSnapshot, releaseGate, type Snapshot } from '../snapshot/index.js'
+import type { Allowlist } from './allowlist.js'
 import type { AcceptInput, Journal, PlannedRetag } from './journal/index.js'
 import { type Mapping, planSnapshot } from './wiring.js'
 
@@ -37,6 +38,8 @@ export interface KubeSourceOptions {
   readonly labelSelector: string | undefined
   readonly mapping: Mapping | undefined
   readonly tags: string[]
+  /** What the daemon may touch; undefined only with --allow-any-registry. */
+  readonly allow?: Allowlist | undefined
   readonly lease: { name: string; namespace: string; identity: string; durationSeconds: number }
 }
 
@@ -134,7 +137,7 @@ export async function startKubeSource(options: KubeSourceOptions, deps: KubeSour
         if (resourceVersion) await deps.journal.saveCursor(CURSOR, resourceVersion)
         return
       }
-      retags = planSnapshot(release, snapshot, await mappingFor(snapshot, plan), options.tags)
+      retags = planSnapshot(release, snapshot, await mappingFor(snapshot, plan), options.tags, options.allow)
     } catch (error) {
       // A Snapshot or mapping that is wrong is skipped (and said so); an API failure (reading the ReleasePlan) is
       // not: it propagates, the cursor stays before this Snapshot, and the watch resumes from there.

@@ -95,6 +95,33 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   })
 }
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+
+/**
+ * Names from a request, held to the rules Kubernetes and Konflux hold them to: the Snapshot's name is a DNS
+ * subdomain (253), its namespace, application and component names DNS labels (63). Anything else (control
+ * characters, upper case, slashes) never reaches a log line, the journal or a tag.
+ */
+function checkNames(snapshot: Snapshot): void {
+  const bad = (what: string, value: string, rule: string) =>
+    new HttpError(422, `${what} ${JSON.stringify(value).slice(0, 80)} is not a valid ${rule}`)
+  if (snapshot.name.length > 253 || !DNS_SUBDOMAIN.test(snapshot.name)) {
+    throw bad('metadata.name', snapshot.name, 'Kubernetes name (lower-case DNS subdomain, at most 253 characters)')
+  }
+  const labels: Array<[string, string | undefined]> = [
+    ['metadata.namespace', snapshot.namespace],
+    ['spec.application', snapshot.application],
+    ...snapshot.components.map((c, i) => [`spec.components[${i}].name`, c.name] as [string, string]),
+  ]
+  for (const [what, value] of labels) {
+    if (value === undefined) continue
+    if (value.length > 63 || !DNS_LABEL.test(value)) {
+      throw bad(what, value, 'name (lower-case DNS label, at most 63 characters)')
+    }
+  }
+}
+
 /** How far in the future a Snapshot's creationTimestamp may be (clock skew between cluster and releaser). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000
 
@@ -205,6 +232,7 @@ export function createWebhookServer(deps: WebhookDeps): Server {
       const status = error instanceof UserError && message.includes('.containerImage:') ? 422 : 400
       throw new HttpError(status, message)
     }
+    checkNames(snapshot)
     const createdAt = creationKey(snapshot)
     const gate = releaseGate(snapshot)
     if (!gate.releasable)
@@ -258,7 +286,15 @@ export function createWebhookServer(deps: WebhookDeps): Server {
       const id = release[1]!
       if (release[2]) {
         if (req.method !== 'POST') throw new HttpError(405, 'use POST')
-        await verified(req)
+        // The signed body names the release, so a signature captured for one release cannot retry another.
+        const body = await verified(req)
+        let named: unknown
+        try {
+          named = (JSON.parse(body.toString('utf8')) as { id?: unknown }).id
+        } catch {
+          named = undefined
+        }
+        if (named !== id) throw new HttpError(400, `the signed body must be {"id": "${id}"}, naming this release`)
         const count = await write(() => deps.journal.retry(id))
         if (count < 0) throw new HttpError(404, `no release ${id}`)
         deps.onRetried(id, count)

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { UsageError } from '../cli/errors.js'
 import { parseImageRef } from '../image-ref/index.js'
 import type { Snapshot } from '../snapshot/index.js'
+import { type Allowlist, allowlistViolation, parseAllowEntry } from './allowlist.js'
 import type { RegistryObserver } from './daemon.js'
 import { type RetagExecutor, RetagFailure } from './executor.js'
 import type { PlannedRetag } from './journal/index.js'
@@ -14,12 +15,61 @@ import type { PlannedRetag } from './journal/index.js'
 export async function loadPlanner(options: {
   mappingFile: string | undefined
   tags: readonly string[]
+  /** Undefined only with --allow-any-registry. */
+  allow?: Allowlist | undefined
 }): Promise<(snapshot: Snapshot) => PlannedRetag[]> {
   const release = await import('../release/index.js')
   release.checkTagFlags(options.tags)
   const mapping = await loadMapping(options.mappingFile)
   const tags = [...options.tags]
-  return (snapshot) => planSnapshot(release, snapshot, mapping, tags)
+  return (snapshot) => planSnapshot(release, snapshot, mapping, tags, options.allow)
+}
+
+/** The `allow:` key of the releaser config (the --mapping file), or undefined. */
+async function configKey(file: string | undefined, key: string): Promise<unknown> {
+  if (file === undefined) return undefined
+  const { parseAllDocuments } = await import('yaml')
+  // loadMapping has already reported a file that does not parse; here only the one key matters.
+  const [doc] = parseAllDocuments(await readFile(file, 'utf8')).filter((d) => 'contents' in d && d.contents !== null)
+  const value = doc && 'toJS' in doc ? (doc.toJS() as Record<string, unknown> | null) : null
+  if (!value || typeof value !== 'object') return undefined
+  return value[key]
+}
+
+/**
+ * The registries and repositories the daemon may read from and write to: `allow: {sources: [...], targets: [...]}`
+ * in the config plus --allow-source / --allow-target. Targets default to the repositories the --mapping file
+ * names. Undefined when no source is allowed at all: the daemon then refuses to start unless --allow-any-registry.
+ */
+export async function loadAllowlist(options: {
+  mappingFile: string | undefined
+  sources: readonly string[]
+  targets: readonly string[]
+}): Promise<Allowlist | undefined> {
+  const file = options.mappingFile ?? 'config'
+  const raw = await configKey(options.mappingFile, 'allow')
+  const fromConfig = { sources: [] as string[], targets: [] as string[] }
+  if (raw !== undefined) {
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new UsageError(`${file}: allow must be an object {sources: [...], targets: [...]}`)
+    }
+    for (const key of ['sources', 'targets'] as const) {
+      const list = (raw as Record<string, unknown>)[key]
+      if (list === undefined) continue
+      if (!Array.isArray(list) || list.some((v) => typeof v !== 'string')) {
+        throw new UsageError(`${file}: allow.${key} must be a list of registries or repositories`)
+      }
+      fromConfig[key].push(...list.map((v, i) => parseAllowEntry(v as string, `${file}: allow.${key}[${i}]`)))
+    }
+  }
+  const sources = [...fromConfig.sources, ...options.sources.map((v) => parseAllowEntry(v, '--allow-source'))]
+  let targets = [...fromConfig.targets, ...options.targets.map((v) => parseAllowEntry(v, '--allow-target'))]
+  if (targets.length === 0) {
+    const mapping = await loadMapping(options.mappingFile)
+    targets = (mapping?.components ?? []).flatMap((c) => (c.targets ?? []).map((t) => t.repository.toLowerCase()))
+  }
+  if (sources.length === 0) return undefined
+  return { sources, targets: [...new Set(targets)] }
 }
 
 /** The --mapping file (mapping object or whole ReleasePlan), parsed by the release planner's own parser. */
@@ -44,6 +94,7 @@ export function planSnapshot(
   snapshot: Snapshot,
   mapping: Mapping | undefined,
   tags: string[],
+  allow?: Allowlist,
 ): PlannedRetag[] {
   const needImageConfig = release.componentsNeedingImageConfig({ snapshot, mapping, tags, releaseTime: new Date() })
   if (needImageConfig.length > 0) {
@@ -52,7 +103,7 @@ export function planSnapshot(
     )
   }
   const plan = release.planRelease({ snapshot, mapping, tags, releaseTime: new Date() })
-  return plan.retags.map((retag) => ({
+  const retags = plan.retags.map((retag) => ({
     component: retag.component,
     source: `${retag.source.registry}/${retag.source.path}@${retag.source.digest}`,
     registry: retag.target.registry,
@@ -60,6 +111,18 @@ export function planSnapshot(
     tag: retag.tag,
     digest: retag.source.digest,
   }))
+  const images = snapshot.components.map((c) => ({
+    component: c.name,
+    repository: `${c.image.registry}/${c.image.path}`,
+  }))
+  const violation = allow ? allowlistViolation(allow, retags, images) : undefined
+  if (violation) {
+    throw new UsageError(`Snapshot ${snapshot.name}: ${violation}`, {
+      code: 'not-allowed',
+      hint: 'The releaser only touches the registries and repositories in its allow: list (--allow-source, --allow-target).',
+    })
+  }
+  return retags
 }
 
 /**

@@ -150,6 +150,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     tokenServer = await startTokenServer(signer, new Map([[username!, password!]]), {
       ...(options.tokenTtlSeconds === undefined ? {} : { ttlSeconds: options.tokenTtlSeconds }),
       refreshTokens: new Map(Object.entries(options.refreshTokens ?? {})),
+      ...(pki ? { tls: { certPem: pki.certPem, keyPem: pki.keyPem } } : {}),
     })
     authLines.push(
       'auth:',

@@ -4,7 +4,8 @@
  * `auth.token.rootcertbundle`. Hand-written because it is ~60 lines of Node and no Debian package ships one.
  */
 import { createSign, randomUUID } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { TokenSigner } from './pki.js'
 
@@ -71,10 +72,15 @@ export interface TokenServer {
 export async function startTokenServer(
   signer: TokenSigner,
   users: ReadonlyMap<string, string>,
-  options: { ttlSeconds?: number; refreshTokens?: ReadonlyMap<string, string> } = {},
+  options: {
+    ttlSeconds?: number
+    refreshTokens?: ReadonlyMap<string, string>
+    /** Serve HTTPS with this identity (the registry's): clients send credentials to a realm only over TLS. */
+    tls?: { certPem: string; keyPem: string }
+  } = {},
 ): Promise<TokenServer> {
   const requests: TokenRequestRecord[] = []
-  const server: Server = createServer(async (req, res) => {
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://token')
     let scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ').filter(Boolean))
     let account: string | undefined
@@ -105,12 +111,15 @@ export async function startTokenServer(
     const token = mintToken(signer, account ?? 'anonymous', access, ttl)
     res.writeHead(200, { 'content-type': 'application/json' })
     res.end(JSON.stringify({ token, access_token: token, expires_in: ttl, issued_at: new Date().toISOString() }))
-  })
+  }
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, handler)
+    : createServer(handler)
   server.keepAliveTimeout = 1000
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
-    realm: `http://127.0.0.1:${port}/token`,
+    realm: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}/token`,
     requests,
     stop: () =>
       new Promise<void>((resolve) => {

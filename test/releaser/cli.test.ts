@@ -46,7 +46,16 @@ describe('konflux-gitops releaser (real process, real registry with token auth)'
       const web = await registry.pushImage('acme/web', 'build-1', { platforms: ['linux/amd64', 'linux/arm64'] })
       const port = await freePort()
       const daemon = await startDaemon(
-        ['--state', state, '--init-state', '--webhook-secret-file', secretFile, '--json'],
+        [
+          '--state',
+          state,
+          '--init-state',
+          '--webhook-secret-file',
+          secretFile,
+          '--json',
+          '--allow-source',
+          registry.host,
+        ],
         {
           port,
           env: registry.env,
@@ -134,7 +143,17 @@ describe('konflux-gitops releaser (real process, real registry with token auth)'
       )
       const api = await registry.pushImage('acme/build/api', 'b1')
       const daemon = await startDaemon(
-        ['--state', join(dir, 'state'), '--init-state', '--webhook-secret-file', secretFile, '--mapping', mapping],
+        [
+          '--state',
+          join(dir, 'state'),
+          '--init-state',
+          '--webhook-secret-file',
+          secretFile,
+          '--mapping',
+          mapping,
+          '--allow-source',
+          registry.host,
+        ],
         {
           port: await freePort(),
           env: registry.env,

@@ -48,6 +48,8 @@ describe('konflux-gitops releaser --kubernetes (fake API server, real registry)'
         '--state',
         state,
         '--init-state',
+        '--allow-source',
+        registry.host,
         '--webhook-secret-file',
         secretFile,
         '--kubernetes',

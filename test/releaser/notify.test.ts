@@ -105,6 +105,7 @@ test('releaser --notify: one dispatch per moved Snapshot, retried through a 500,
     )
     const args = [
       ...['--state', state, '--init-state', '--webhook-secret-file', secretFile, '--mapping', config],
+      ...['--allow-source', registry.host],
       ...['--notify', `github:${GITOPS}`, '--notify-via', 'dispatch', '--notify-max-attempts', '2'],
       ...['--github-api-url', fake.url, '--json'],
     ]

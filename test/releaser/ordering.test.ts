@@ -54,7 +54,15 @@ describe('no tag moves back (daemon and CLI, one rule)', () => {
       const snapshotA = snapshotBody('shop-a', '2026-11-24T08:05:00Z', image(a))
       const snapshotB = snapshotBody('shop-b', '2026-11-24T09:05:00Z', image(b))
       const daemon = await startDaemon(
-        ['--state', join(dir, 'state'), '--init-state', '--webhook-secret-file', secretFile],
+        [
+          '--state',
+          join(dir, 'state'),
+          '--init-state',
+          '--webhook-secret-file',
+          secretFile,
+          '--allow-source',
+          registry.host,
+        ],
         {
           port: await freePort(),
           env: registry.env,

@@ -46,7 +46,16 @@ async function readyz(url: string) {
 async function setup(dir: string, state: string) {
   const secretFile = join(dir, 'secret')
   await writeFile(secretFile, SECRET)
-  return ['--state', state, '--webhook-secret-file', secretFile, '--shutdown-timeout', '1']
+  return [
+    '--state',
+    state,
+    '--webhook-secret-file',
+    secretFile,
+    '--shutdown-timeout',
+    '1',
+    '--allow-source',
+    registry.host,
+  ]
 }
 
 function canMount(): boolean {

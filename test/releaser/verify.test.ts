@@ -50,7 +50,10 @@ describe('releaser with verify keys in its config (real process, real registry)'
       await signImage(registry, 'acme/api', api, chains)
       const state = join(dir, 'state')
       const daemon = await startDaemon(
-        ['--state', state, '--init-state', '--webhook-secret-file', join(dir, 'secret'), '--mapping', config, '--json'],
+        [
+          ...['--state', state, '--init-state', '--webhook-secret-file', join(dir, 'secret'), '--mapping', config],
+          ...['--json', '--allow-source', registry.host],
+        ],
         { port: await freePort(), env: registry.env },
       )
       try {

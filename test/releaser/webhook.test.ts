@@ -93,6 +93,17 @@ describe('releaser webhook', () => {
     const badImage = await post(handle.url, other.replace('quay.io/redhat-user-workloads', 'quay.io/Bad Repo'))
     expect(badImage.status).toBe(422)
     expect(String(badImage.body.error)).toContain('containerImage')
+    // Names are held to Kubernetes/Konflux rules: no upper case, control characters or over-long labels.
+    for (const [from, to] of [
+      ['name: api', 'name: "api\\u001b[2J"'],
+      ['name: api', `name: ${'a'.repeat(64)}`],
+      ['namespace: acme-tenant', 'namespace: Acme_Tenant'],
+    ]) {
+      const renamed = await post(handle.url, other.replace(from!, to!))
+      expect(renamed.status, to).toBe(422)
+      expect(String(renamed.body.error)).toMatch(/is not a valid (Kubernetes )?name/)
+      expect(String(renamed.body.error)).not.toContain('\u001b')
+    }
     const unknown = await fetch(`${handle.url}/v1/releases/00000000-0000-0000-0000-000000000000`)
     expect(unknown.status).toBe(404)
     const health = await fetch(`${handle.url}/healthz`)
@@ -104,16 +115,22 @@ describe('releaser webhook', () => {
     const id = String(accepted.body.id)
     const unsigned = await fetch(`${handle.url}/v1/releases/${id}/retry`, { method: 'POST' })
     expect(unsigned.status).toBe(401)
-    const signed = await fetch(`${handle.url}/v1/releases/${id}/retry`, {
-      method: 'POST',
-      headers: { 'x-signature-256': signBody(SECRET, '') },
-    })
+    const retry = (target: string, body: string) =>
+      fetch(`${handle.url}/v1/releases/${target}/retry`, {
+        method: 'POST',
+        headers: { 'x-signature-256': signBody(SECRET, body) },
+        body,
+      })
+    const named = JSON.stringify({ id })
+    const signed = await retry(id, named)
     expect(signed.status).toBe(202)
     expect(await signed.json()).toEqual({ id, retried: 0 })
-    const unknown = await fetch(`${handle.url}/v1/releases/no-such-release/retry`, {
-      method: 'POST',
-      headers: { 'x-signature-256': signBody(SECRET, '') },
-    })
+    // The signature covers the release id: a signed retry of one release does not retry another.
+    const other = (await post(handle.url, passed.replace('shop-20261124-091500-123', 'shop-retry-other'))).body.id
+    const replayed = await retry(String(other), named)
+    expect(replayed.status).toBe(400)
+    expect((await retry(id, '')).status).toBe(400)
+    const unknown = await retry('no-such-release', JSON.stringify({ id: 'no-such-release' }))
     expect(unknown.status).toBe(404)
   })
 
@@ -121,7 +138,7 @@ describe('releaser webhook', () => {
     const ready = await fetch(`${handle.url}/readyz`)
     expect(ready.status).toBe(200)
     const metrics = await (await fetch(`${handle.url}/metrics`)).text()
-    expect(metrics).toMatch(/konflux_gitops_releaser_webhook_events_total\{result="accepted"\} 1\n/)
+    expect(metrics).toMatch(/konflux_gitops_releaser_webhook_events_total\{result="accepted"\} 2\n/)
     expect(metrics).toMatch(/konflux_gitops_releaser_webhook_events_total\{result="duplicate"\} 3\n/)
     expect(metrics).toMatch(/konflux_gitops_releaser_webhook_events_total\{result="401"\} 4/)
     expect(metrics).toMatch(/konflux_gitops_releaser_retags_total\{result="moved"\} 2/)

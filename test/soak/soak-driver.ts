@@ -84,6 +84,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const state = join(dir, 'state')
     const location = options.databaseUrl ? { databaseUrl: options.databaseUrl } : { stateDir: state }
     const env = {
+      ...registry.env,
       DOCKER_CONFIG: dockerDir,
       KONFLUX_GITOPS_PLAIN_HTTP: proxy.host,
       KONFLUX_GITOPS_WEBHOOK_SECRET: undefined,
@@ -165,6 +166,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           ...(options.databaseUrl
             ? ['--claim-ttl', String(options.claimTtlSeconds ?? 2)]
             : ['--state', state, '--init-state']),
+          ...['--allow-source', `${proxy.host}/soak/`],
           '--webhook-secret-file',
           secretFile,
           '--concurrency',
