@@ -213,14 +213,6 @@ ${EXIT_CODES_HELP}`
       sources: flags['allow-source'] ?? [],
       targets: flags['allow-target'] ?? [],
     })
-    if (!allow && !flags['allow-any-registry']) {
-      throw new UsageError(
-        'no registry allowlist: the releaser would use its credentials on any registry a Snapshot names',
-        {
-          hint: 'Pass --allow-source quay.io/redhat-user-workloads/<tenant>/ (or allow: {sources: [...]} in the --mapping file); --allow-any-registry starts without one.',
-        },
-      )
-    }
     const plan = await loadPlanner({ mappingFile: flags.mapping, tags: flags.tag ?? [], allow })
     const mapping = await loadMapping(flags.mapping)
     const readinessRegistries = allow
@@ -241,6 +233,14 @@ ${EXIT_CODES_HELP}`
       onWarning: (message) => this.progress(`warning: ${message}`),
       drain: { maxAttempts: flags['notify-max-attempts'] },
     })
+    if (!allow && !flags['allow-any-registry']) {
+      throw new UsageError(
+        'no registry allowlist: the releaser would use its credentials on any registry a Snapshot names',
+        {
+          hint: 'Pass --allow-source quay.io/redhat-user-workloads/<tenant>/ (or allow: {sources: [...]} in the --mapping file); --allow-any-registry starts without one.',
+        },
+      )
+    }
     const handle = await startReleaser({
       journal,
       host: listen.host,

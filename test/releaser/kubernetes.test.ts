@@ -50,6 +50,9 @@ describe('konflux-gitops releaser --kubernetes (fake API server, real registry)'
         '--init-state',
         '--allow-source',
         registry.host,
+        // Targets come from ReleasePlans in the cluster: allowed only where the releaser's own config says.
+        '--allow-target',
+        `${registry.host}/acme/`,
         '--webhook-secret-file',
         secretFile,
         '--kubernetes',
