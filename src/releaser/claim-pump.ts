@@ -14,6 +14,8 @@ export class ClaimPump {
     private readonly pollMs: number,
     private readonly isStopping: () => boolean,
     private readonly claim: () => Promise<void>,
+    /** A claim that failed (the database unreachable): said, then tried again at the next wake or poll. */
+    private readonly onError: (error: unknown) => void = () => {},
   ) {}
 
   start(): void {
@@ -36,7 +38,7 @@ export class ClaimPump {
       this.scheduled = false
       this.claiming = true
       this.claim()
-        .catch(() => {})
+        .catch((error: unknown) => this.onError(error))
         .finally(() => {
           this.claiming = false
           if (this.again) {

@@ -217,6 +217,15 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
   worker = new Worker(journal, executor, config.worker, onWorkerEvent)
   // No registry work while the journal cannot record it (lost, full): it would only be redone.
   worker.paused = () => watch.problem() !== undefined
+  // Said once per outage, not per poll: the database may be down for a while.
+  let claimFailing = false
+  const claimFailed = (error: unknown) => {
+    if (isStorageError(error)) storageFailed(error, 'claim')
+    if (!claimFailing) logger.warn({ error: (error as Error).message }, 'claiming steps failed; retrying')
+    claimFailing = true
+  }
+  worker.onClaimError = claimFailed
+  if (drain) drain.onClaimError = claimFailed
 
   const storageFailed = (error: unknown, during: string) => {
     const first = !watch.failing

@@ -50,6 +50,8 @@ export class NotificationDrain {
   private readonly options: NotificationDrainOptions
   private readonly pump: ClaimPump
   private stopping = true
+  /** Claiming failed (the journal unreachable); the next poll tries again. */
+  onClaimError: (error: unknown) => void = () => {}
 
   constructor(
     private readonly journal: Journal,
@@ -62,6 +64,7 @@ export class NotificationDrain {
       this.options.pollMs,
       () => this.stopping,
       () => this.claim(),
+      (error) => this.onClaimError(error),
     )
   }
 

@@ -47,6 +47,8 @@ export class Worker {
   private stopping = false
   /** While this says so, no new work is claimed (the journal cannot record it). */
   paused: () => boolean = () => false
+  /** Claiming failed (the journal unreachable); the next poll tries again. */
+  onClaimError: (error: unknown) => void = () => {}
 
   constructor(
     private readonly journal: Journal,
@@ -59,6 +61,7 @@ export class Worker {
       this.options.pollMs,
       () => this.stopping,
       () => this.claim(),
+      (error) => this.onClaimError(error),
     )
   }
 

@@ -6,6 +6,7 @@ import { freePort, startRegistry, type TestRegistry } from '../harness/registry.
 import { withTempDir } from '../helpers/cli.js'
 import { type DaemonProcess, startDaemon } from './daemon-process.js'
 import { type FakeKubeApi, startFakeKubeApi } from './fake-kube-api.js'
+import { testPostgres } from './journal-stores.js'
 import { snapshotBody } from './snapshots.js'
 
 const SECRET = 'kube-test-webhook-secret-51ab2f'
@@ -38,16 +39,16 @@ describe('konflux-gitops releaser --kubernetes (fake API server, real registry)'
     await registry?.stop()
   })
 
+  /** `state`: a --state directory, or a PostgreSQL URL (shared journal, passed in the environment). */
   async function daemon(dir: string, state: string): Promise<DaemonProcess> {
+    const shared = state.startsWith('postgres://')
     const kubeconfig = join(dir, 'kubeconfig')
     await api.writeKubeconfig(kubeconfig)
     const secretFile = join(dir, 'secret')
     await writeFile(secretFile, SECRET)
     return startDaemon(
       [
-        '--state',
-        state,
-        '--init-state',
+        ...(shared ? [] : ['--state', state, '--init-state']),
         '--allow-source',
         registry.host,
         // Targets come from ReleasePlans in the cluster: allowed only where the releaser's own config says.
@@ -65,7 +66,7 @@ describe('konflux-gitops releaser --kubernetes (fake API server, real registry)'
         '--shutdown-timeout',
         '2',
       ],
-      { port: await freePort(), env: registry.env },
+      { port: await freePort(), env: { ...registry.env, ...(shared ? { KONFLUX_GITOPS_DATABASE_URL: state } : {}) } },
     )
   }
 
@@ -174,6 +175,39 @@ describe('konflux-gitops releaser --kubernetes (fake API server, real registry)'
         await until('ha2 released', async () => (await registry.resolveTag('acme/ha/api', 'released')) === later)
         expect(standby.stderr()).toContain('"msg":"became leader"')
         expect(standby.stderr()).not.toContain(api.token)
+      } finally {
+        a.kill('SIGKILL')
+        b.kill('SIGKILL')
+      }
+    })
+  })
+
+  it('on one PostgreSQL journal both replicas take webhooks, only the Lease holder watches, and a new leader resumes from the shared resourceVersion', async () => {
+    await withTempDir(async (dir) => {
+      const url = await (await testPostgres()).createDatabase()
+      const digest = await registry.pushImage('acme/pg/api', 'b1')
+      const later = await registry.pushImage('acme/pg/api', 'b2')
+      api.put(snapshot('pg-1', '2026-11-26T09:00:00Z', `${registry.host}/acme/pg/api@${digest}`, true, 'pg') as never)
+      const a = await daemon(dir, url)
+      const b = await daemon(dir, url)
+      try {
+        await until('pg1 released', async () => (await registry.resolveTag('acme/pg/api', 'released')) === digest)
+        // Both ready: both accept webhooks and work the shared queue.
+        expect([(await fetch(`${a.url}/readyz`)).status, (await fetch(`${b.url}/readyz`)).status]).toEqual([200, 200])
+        const leading = (d: DaemonProcess) => d.stderr().includes('"msg":"became leader"')
+        const leader = await until('one leader', async () => (leading(a) !== leading(b) ? (leading(a) ? a : b) : false))
+        const standby = leader === a ? b : a
+        expect(standby.stderr()).not.toContain('listed Snapshots')
+
+        leader.kill('SIGKILL')
+        await leader.exited
+        await until('the standby leads', async () => leading(standby), 15_000)
+        api.put(snapshot('pg-2', '2026-11-26T10:00:00Z', `${registry.host}/acme/pg/api@${later}`, true, 'pg') as never)
+        await until('pg2 released', async () => (await registry.resolveTag('acme/pg/api', 'released')) === later)
+        // It never listed: it watched from the resourceVersion the old leader stored in the shared journal.
+        expect(standby.stderr()).toContain('resuming the Snapshot watch')
+        expect(standby.stderr()).not.toContain('listed Snapshots')
+        expect(standby.stderr()).not.toContain(new URL(url).password)
       } finally {
         a.kill('SIGKILL')
         b.kill('SIGKILL')
