@@ -16,7 +16,10 @@ without --env) and sets every component of the Snapshot to its exact repo@sha256
 Snapshot stay at the environment's pinned digests. The output is a kustomization that kubectl apply -k understands.
 
 Without --build, stdout is the overlay folder (default: a new temporary folder). With --build, kustomize
-(kubectl kustomize from PATH) builds it and stdout is the manifests, ready for kubectl apply -f -.
+(kustomize from PATH, else kubectl kustomize) builds it and stdout is the manifests, ready for kubectl apply -f -.
+On a Helm repo the folder holds a values file for the chart instead, and --build runs helm template with it: every
+namespaced object is set to --namespace (or the environment's), as kustomize's namespace: does, and a Snapshot image
+is rendered repo@sha256:<digest> on every shape.
 
 --snapshot takes a file, - for stdin, or the JSON text itself: Konflux passes an integration pipeline the Snapshot's
 spec as JSON in its SNAPSHOT parameter, and that form is accepted as it is.

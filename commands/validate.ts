@@ -33,7 +33,8 @@ export default class Validate extends BaseCommand {
 should before Argo CD syncs it:
   - konflux-gitops.yaml and the layout it describes, stray overlays
   - kustomize resources/components paths and cycles
-  - images: entries: configured tag, digest pinning, allowed registries
+  - image pins on every shape (kustomize images:, Helm values, Dependabot image
+    patches): configured tag, digest pinning, allowed registries
   - Kubernetes and Argo CD schemas, YAML syntax, duplicate keys
   - the Renovate config: Renovate's validator in-process plus its JSON schema
 Each finding names a rule, the file and line, and a one-line fix.
