@@ -46,6 +46,14 @@ export async function gitClient(dir: string, options: GitClientOptions = {}): Pr
       allowUnsafeTemplateDir: true,
       allowUnsafeSshCommand: true,
       allowUnsafeCredentialHelper: true,
+      // A user's GIT_CONFIG_* may set these too (husky's core.hooksPath, commit signing, url.insteadOf, LFS
+      // filters): their commits and pushes must run as they do in the user's shell, hooks included.
+      allowUnsafeHooksPath: true,
+      allowUnsafeGpgProgram: true,
+      allowUnsafeUrlRewrite: true,
+      allowUnsafeFilter: true,
+      allowUnsafeInclude: true,
+      allowUnsafeFsMonitor: true,
     },
   } as Partial<SimpleGitOptions>
   if (options.timeoutMs !== undefined) settings.timeout = { block: options.timeoutMs }

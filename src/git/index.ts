@@ -65,12 +65,10 @@ export function openRepo(dir: string): GitRepo {
 
     async hasCommits() {
       const git = await client(absolute)
-      try {
-        await git.revparse(['--verify', '-q', 'HEAD'])
-        return true
-      } catch {
-        return false
-      }
+      // `rev-parse --verify -q` on an unborn HEAD exits 1 with no stderr, which simple-git reports as success:
+      // judge by its output instead.
+      const head = await git.raw(['rev-parse', '--verify', '-q', 'HEAD']).catch(() => '')
+      return head.trim() !== ''
     },
 
     async listFiles() {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { UserError } from '../cli/errors.js'
+import { UsageError, UserError } from '../cli/errors.js'
 import { gitEnvironment } from '../git/environment.js'
 
 /** One commit of `git log`, as history needs it. */
@@ -66,14 +66,15 @@ export async function commitsTouching(dir: string, ref: string, paths: readonly 
 }
 
 /** The full commit id REF names, or a clear error when it names none. */
-export async function resolveCommit(dir: string, ref: string): Promise<string> {
+/** `flag` names the option the ref came from, so the hint names only what the command has. */
+export async function resolveCommit(dir: string, ref: string, flag = '--to'): Promise<string> {
   try {
     return (await runGit(dir, ['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim()
   } catch (error) {
     if (error instanceof GitFailed) {
-      throw new UserError(`${ref} does not name a commit in ${dir}`, {
+      throw new UsageError(`${flag} ${ref}: does not name a commit in ${dir}`, {
         code: 'unknown-ref',
-        hint: 'Give a commit, tag or branch (git log --oneline lists commits), or use --steps N.',
+        hint: `Give ${flag} a commit, tag or branch (git log --oneline lists commits)${flag === '--to' ? ', or use --steps N' : ''}.`,
       })
     }
     throw error

@@ -165,7 +165,7 @@ export async function pinHistory(
 export async function history(options: HistoryOptions): Promise<HistoryResult> {
   const dir = resolve(options.dir)
   const spec = await loadRepoSpec(dir)
-  if (options.ref !== undefined) await resolveCommit(dir, options.ref)
+  if (options.ref !== undefined) await resolveCommit(dir, options.ref, '--ref')
   const archive = await PinArchive.open(dir, spec)
   try {
     return await pinHistory(archive, options)

@@ -72,7 +72,23 @@ export function planFiles(input: PlanInput): DesiredFile[] {
     }
     files.push(...integrationTestFiles(spec, { repoUrl: spec.repoURL ?? REPO_URL_PLACEHOLDER, revision: spec.branch }))
   }
-  return files
+  const renamedFrom = input.previous?.app
+  if (renamedFrom === undefined || renamedFrom === spec.app) return files
+  // Merged files keep the user's text, including the header comment naming the app: rename it there too.
+  return files.map((file) =>
+    file.merged && file.path !== SPEC_FILE
+      ? { ...file, content: renameInHeader(file.content, renamedFrom, spec.app) }
+      : file,
+  )
+}
+
+/** Replace the old app name as a word in the leading comment lines only. */
+function renameInHeader(text: string, from: string, to: string): string {
+  const lines = text.split('\n')
+  // An app name is a DNS label ([-a-z0-9]): nothing in it needs escaping. Not inside a longer word or image path.
+  const word = new RegExp(`(?<![\\w.-])${from}(?![\\w-])(?!/\\w)`, 'g')
+  for (let i = 0; i < lines.length && lines[i]!.startsWith('#'); i++) lines[i] = lines[i]!.replace(word, to)
+  return lines.join('\n')
 }
 
 function readme(spec: RepoSpec): string {

@@ -481,6 +481,21 @@ function validateSpec(input: RepoSpecInput, source: string): RepoSpec {
       hint: 'Fix the value named above.',
     })
   }
+  // Pins are found by image repository: two components on one image would share (and fight over) one pin.
+  const byImage = new Map<string, string>()
+  for (const component of parsed.data.components) {
+    const other = byImage.get(component.image)
+    if (other !== undefined) {
+      throw new UsageError(
+        `${SPEC_FILE} (from ${source}): components ${other} and ${component.name} both use image ${component.image}`,
+        {
+          code: 'duplicate-image',
+          hint: 'Give each component its own image repository, or keep one component for it.',
+        },
+      )
+    }
+    byImage.set(component.image, component.name)
+  }
   return parsed.data
 }
 

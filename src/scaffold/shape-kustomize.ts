@@ -12,6 +12,7 @@ export const componentBase = (component: string) => `components/${component}/bas
 const ENV_RESOURCE = /^\.\.\/\.\.\/components\/([^/]+)\/base\/?$/
 const IMAGE_PATCH = /^images\/[^/]+\.ya?ml$/
 const BASE_RESOURCES = ['deployment.yaml', 'service.yaml']
+const PART_OF = 'app.kubernetes.io/part-of'
 
 const environmentKustomizationPath = (env: string) => `environments/${env}/kustomization.yaml`
 
@@ -85,6 +86,14 @@ function componentFiles(spec: RepoSpec, component: ComponentSpec, readText: Read
     kustomizationPath,
   )
   mergeList(doc, 'resources', kustomizationPath, wanted, (item) => BASE_RESOURCES.includes(item))
+  // The part-of label names the app: a renamed app relabels every base.
+  const labels = doc.get('labels', true)
+  if (isSeq(labels)) {
+    for (const item of labels.items) {
+      const pairs = isMap(item) ? item.get('pairs', true) : undefined
+      if (isMap(pairs) && pairs.has(PART_OF)) pairs.set(PART_OF, spec.app)
+    }
+  }
   files.unshift({ path: kustomizationPath, content: doc.toString({ lineWidth: 0 }), merged: true })
   return files
 }

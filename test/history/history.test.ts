@@ -88,8 +88,11 @@ describe('history', () => {
       const component = await cli(['history', '--component', 'cart', dir])
       expectExit(component, 2)
       const ref = await cli(['history', '--ref', 'no-such-branch', '--json', dir])
-      expectExit(ref, 1)
+      expectExit(ref, 2)
       expect(ref.json).toMatchObject({ error: { code: 'unknown-ref' } })
+      // The hint names the command's own flag, not rollback's --steps.
+      expect((ref.json as { error: { hint: string } }).error.hint).toContain('--ref')
+      expect((ref.json as { error: { hint: string } }).error.hint).not.toContain('--steps')
     })
   })
 })
