@@ -46,7 +46,7 @@ export function repoReader(dir: string): ReadText {
 function notAGitOpsRepo(dir: string, why: string): UsageError {
   return new UsageError(`${dir} ${why}: it is not a konflux-gitops repo`, {
     code: NOT_A_GITOPS_REPO,
-    hint: `Pass the GitOps repo folder as DIR, or create one: konflux-gitops init ${dir} --app NAME --component NAME=IMAGE`,
+    hint: `Pass the GitOps repo folder (the one holding ${SPEC_FILE}) as DIR, or create one with: konflux-gitops init ${dir}`,
   })
 }
 

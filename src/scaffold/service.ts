@@ -25,7 +25,6 @@ import {
   type SpecChange,
 } from './change.js'
 import { checkImageRepository, checkName, checkPort, parseComponentFlag, withoutCredentials } from './inputs.js'
-import { LEDGER_FILE, parseLedger } from './ledger.js'
 import { promptForMissing } from './prompts.js'
 
 export type { RepoChangeOptions, ScaffoldResult } from './change.js'
@@ -272,28 +271,26 @@ export interface ComponentRemoveRequest extends RepoChangeOptions {
 export async function removeComponent(request: ComponentRemoveRequest): Promise<ScaffoldResult> {
   const state = await openState(request, 'component remove')
   const current = state.current!.spec
-  if (!current.components.some((c) => c.name === request.name)) {
-    // A removal that kept edited files (reported as conflicts) is finished by the same command with --force.
-    const ledger = parseLedger(repoReader(state.dir)(LEDGER_FILE))
-    const left = Object.keys(ledger.files).filter((path) => path.startsWith(`components/${request.name}/`))
-    if (!(request.force && left.length > 0)) {
-      throw new UsageError(`component ${request.name} is not in ${SPEC_FILE}`, {
-        code: 'unknown-component',
-        hint:
-          left.length > 0
-            ? `Its edited files are still there (${left.join(', ')}): run konflux-gitops component remove ${request.name} --force to delete them.`
-            : `Components: ${current.components.map((c) => c.name).join(', ') || '(none)'}`,
-      })
-    }
-  }
+  const known = current.components.some((c) => c.name === request.name)
   const spec = validateSpec(
     { ...current, components: current.components.filter((c) => c.name !== request.name) },
     'component remove',
   )
-  return applySpecChange({ ...request, command: 'component remove' }, state, {
-    spec,
-    message: `konflux-gitops: remove component ${request.name}`,
-  })
+  const change = { spec, message: `konflux-gitops: remove component ${request.name}` }
+  const options = { ...request, command: 'component remove' }
+  if (!known) {
+    // A removal that kept files you edited (reported as conflicts) is finished by the same command with --force:
+    // the spec no longer names the component, and what is left of it is whatever --force would now replace.
+    const left = request.force ? await applySpecChange({ ...options, dryRun: true }, state, change) : undefined
+    if (!left || left.created.length + left.updated.length + left.deleted.length === 0) {
+      throw new UsageError(`component ${request.name} is not in ${SPEC_FILE}`, {
+        code: 'unknown-component',
+        hint: `Components: ${current.components.map((c) => c.name).join(', ') || '(none)'}. If an earlier removal kept files you edited, run it again with --force to delete them.`,
+      })
+    }
+    if (request.dryRun) return left
+  }
+  return applySpecChange(options, state, change)
 }
 
 export interface EnvAddRequest extends RepoChangeOptions {

@@ -248,7 +248,7 @@ describe.each(SHAPES)('every writing command on $flavour + $updater', ({ flavour
       expect(pins('dev')).toBe(pins('prod'))
       expect(pins('dev')).not.toBe(NEWER)
     })
-  })
+  }, 300_000)
 })
 
 describe.each(SHAPES)('git refusals on $flavour + $updater', ({ flavour, updater }) => {
