@@ -16,8 +16,9 @@ with its old and new digest. You are left on the new branch; a second run finds 
 GitHub API (the same branch name on top of the repository's default branch; token from GITHUB_TOKEN or GH_TOKEN);
 re-running it updates that pull request instead of opening another.
 
-Refuses an unpinned source (nothing known-good to promote), a component missing in either environment, a work tree
-with uncommitted changes, and a frozen target (unless --force). --dry-run prints the diff and changes nothing.
+Refuses an unpinned source (nothing known-good to promote), a component missing in either environment,
+uncommitted changes to the files it rewrites, and a frozen target (unless --force). --dry-run prints the diff and
+changes nothing. A failed push keeps the commit and says why (pushError, exit 1).
 
 ${EXIT_CODES_HELP}`
   static override examples = [

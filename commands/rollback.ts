@@ -16,7 +16,7 @@ unless --no-freeze.
 
 Commits on a new branch with a message listing each component with its digest now, the digest restored and the
 commit it came from; --push pushes the branch and --github OWNER/REPO opens a pull request. Refuses when there is
-nothing to roll back to, the work tree has uncommitted changes, or a component is unknown to the environment.
+nothing to roll back to, the files it rewrites have uncommitted changes, or a component is unknown to the environment.
 --dry-run prints the diff and changes nothing.
 
 ${EXIT_CODES_HELP}`
