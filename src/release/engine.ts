@@ -193,6 +193,8 @@ export class RetagEngine {
   readAhead(retag: PlannedRetag): Promise<CopyRead> {
     const pending = readForCopy(this.client, retag.source, retag.target, retag.tag, this.copyOptions())
     pending.catch(() => {}) // reported by retag() when awaited
+    // The signature check reads only: start it too (the gate shares one answer per image with retag()).
+    this.options.verify?.(retag).catch(() => {})
     return pending
   }
 
@@ -242,10 +244,12 @@ export class RetagEngine {
   private async write(retag: PlannedRetag, prefetched: Promise<CopyRead> | undefined): Promise<RetagOutcome> {
     const base = { retag, followed: [] as string[], warnings: [] as string[], error: undefined }
     try {
+      // Reads write nothing: the read runs while the gate decides, and is dropped when the gate refuses.
+      const reading = prefetched ?? readForCopy(this.client, retag.source, retag.target, retag.tag, this.copyOptions())
+      reading.catch(() => {}) // reported below when awaited
       const refused = await this.refusal(retag)
       if (refused) return refused
-      const read = await (prefetched ??
-        readForCopy(this.client, retag.source, retag.target, retag.tag, this.copyOptions()))
+      const read = await reading
       if (read.manifest) {
         const backwards = await this.ordering(retag, read.current?.digest)
         if (backwards) return backwards

@@ -153,13 +153,18 @@ interface Found {
   bundle?: { layer: Descriptor; predicateType: string | undefined }
 }
 
-async function manifestOrProblem(
+/** The manifest under a tag, or undefined when the tag does not exist (one GET, no HEAD first). */
+async function manifestIfTagged(
   client: RegistryClient,
   repo: RepositoryRef,
   reference: string,
 ): Promise<ManifestData | undefined> {
-  if (!(await client.headManifest(repo, reference))) return undefined
-  return client.getManifest(repo, reference)
+  try {
+    return await client.getManifest(repo, reference)
+  } catch (error) {
+    if (error instanceof RegistryError && error.status === 404) return undefined
+    throw error
+  }
 }
 
 function layersOf(manifest: ManifestData): Descriptor[] {
@@ -170,23 +175,32 @@ function artifactTypeOf(descriptor: Descriptor, manifest: ManifestData): string 
   return descriptor.artifactType ?? manifest.parsed.artifactType ?? manifest.parsed.config?.mediaType ?? ''
 }
 
-/** Everything signature- or attestation-like attached to the digest, by tag and by referrers. */
-async function discover(
+/** What the cosign tag (`.sig` or `.att`) of the digest holds. */
+async function discoverTagged(
   client: RegistryClient,
   image: ImageAt,
   kind: 'signature' | 'attestation',
-): Promise<{ found: Found[]; looked: string[] }> {
+): Promise<{ found: Found[]; looked: string }> {
   const found: Found[] = []
   const tag = `${referrersTag(image.digest)}.${kind === 'signature' ? 'sig' : 'att'}`
-  const looked = [`tag ${tag}`]
-  const tagged = await manifestOrProblem(client, image, tag)
+  const tagged = await manifestIfTagged(client, image, tag)
   for (const [index, layer] of (tagged ? layersOf(tagged) : []).entries()) {
     const where = `${tag} layer ${index + 1}`
     if (kind === 'signature' && layer.mediaType === SIMPLE_SIGNING) found.push({ where, simple: { layer } })
     if (kind === 'attestation' && layer.mediaType === DSSE_ENVELOPE) found.push({ where, envelope: { layer } })
   }
+  return { found, looked: `tag ${tag}` }
+}
+
+/** Signature- or attestation-like OCI referrers of the digest. */
+async function discoverReferrers(
+  client: RegistryClient,
+  image: ImageAt,
+  kind: 'signature' | 'attestation',
+): Promise<{ found: Found[]; looked: string }> {
+  const found: Found[] = []
   const referrers = await client.referrers(image, image.digest)
-  looked.push(referrers.via === 'api' ? 'OCI referrers API' : `OCI referrers (tag ${referrersTag(image.digest)})`)
+  const looked = referrers.via === 'api' ? 'OCI referrers API' : `OCI referrers (tag ${referrersTag(image.digest)})`
   for (const descriptor of referrers.descriptors) {
     const declared = descriptor.artifactType
     if (declared !== undefined && !isInteresting(declared)) continue
@@ -311,8 +325,27 @@ async function run(
   looked: string[]
 }> {
   if (keys.length === 0) throw new Error('verify: no keys given')
-  const { found, looked } = await discover(client, image, kind)
   const rejected: Rejection[] = []
+  const looked: string[] = []
+  // The cosign tag first (where Chains writes); the referrers are only asked when it holds nothing that verifies.
+  for (const discover of [discoverTagged, discoverReferrers]) {
+    const { found, looked: where } = await discover(client, image, kind)
+    looked.push(where)
+    const verified = await firstVerified(client, image, found, keys, kind, policy, rejected)
+    if (verified) return { verified, rejected, looked }
+  }
+  return { verified: undefined, rejected, looked }
+}
+
+async function firstVerified(
+  client: RegistryClient,
+  image: ImageAt,
+  found: Found[],
+  keys: readonly VerificationKey[],
+  kind: 'signature' | 'attestation',
+  policy: AttestationPolicy,
+  rejected: Rejection[],
+): Promise<{ where: string; key: string; predicateType?: string } | undefined> {
   for (const candidate of found) {
     let result: CandidateResult
     try {
@@ -325,18 +358,14 @@ async function run(
     if ('skip' in result) continue
     if (result.ok) {
       return {
-        verified: {
-          where: candidate.where,
-          key: result.key,
-          ...(result.predicateType ? { predicateType: result.predicateType } : {}),
-        },
-        rejected,
-        looked,
+        where: candidate.where,
+        key: result.key,
+        ...(result.predicateType ? { predicateType: result.predicateType } : {}),
       }
     }
     rejected.push({ where: candidate.where, reason: result.reason })
   }
-  return { verified: undefined, rejected, looked }
+  return undefined
 }
 
 function failureSummary(
