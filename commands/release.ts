@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { Flags } from '@oclif/core'
 import { BaseCommand, EXIT_CODES_HELP } from '../src/cli/base-command.js'
-import { UsageError } from '../src/cli/errors.js'
+import { UsageError, UserError } from '../src/cli/errors.js'
 import { githubAppOption, githubNotifyFlags, notifyFlags } from '../src/cli/flags.js'
 import type { NotifyOutcome, NotifyVia } from '../src/notify/index.js'
 import type { ReleaseReport, RetagOutcome } from '../src/release/index.js'
@@ -18,6 +18,29 @@ async function readInput(path: string, flag: string): Promise<{ text: string; so
     throw new UsageError(
       `${flag} ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
     )
+  }
+}
+
+/** The whole release within `seconds`, else a clear failure (moves are atomic tag PUTs: a re-run finishes). */
+async function withTimeout<T>(work: Promise<T>, seconds: number | undefined, done: () => number): Promise<T> {
+  if (seconds === undefined) return work
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new UserError(`release did not finish within --timeout ${seconds}s (${done()} tags done)`, {
+            code: 'timeout',
+            hint: 'Tags already moved stay moved; run the same release again to finish (a registry may be stalled: --request-timeout).',
+          }),
+        ),
+      seconds * 1000,
+    )
+  })
+  try {
+    return await Promise.race([work, expired])
+  } finally {
+    clearTimeout(timer)
   }
 }
 
@@ -85,6 +108,14 @@ ${EXIT_CODES_HELP}`
       description: 'Quay OAuth token to clear the expiry a tag inherits from quay.expires-after',
       env: 'QUAY_TOKEN',
     }),
+    timeout: Flags.integer({
+      description: 'give up after this many seconds overall (exit 1; tags already moved stay, a re-run finishes)',
+      min: 1,
+    }),
+    'request-timeout': Flags.integer({
+      description: 'seconds one registry request may wait for an answer before it fails (and is retried)',
+      min: 1,
+    }),
     'allow-older': Flags.boolean({
       description: 'move a tag even to a build older than the one it points at now (or when the two cannot be ordered)',
     }),
@@ -118,6 +149,7 @@ ${EXIT_CODES_HELP}`
       throw new UsageError('--snapshot and --mapping cannot both be stdin')
     const snapshot = await readInput(flags.snapshot, '--snapshot')
     const mapping = flags.mapping ? await readInput(flags.mapping, '--mapping') : undefined
+    const { printable } = await import('../src/registry/index.js')
     // Checked before anything moves: a bad --notify or a missing token must not surface after the retags.
     const notifier = flags.notify?.length
       ? await (await import('../src/notify/index.js')).prepareReleaseNotifier({
@@ -125,12 +157,12 @@ ${EXIT_CODES_HELP}`
           via: flags['notify-via'] as NotifyVia,
           apiUrl: flags['github-api-url'],
           githubApp: githubAppOption(flags),
-          onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+          onWarning: (message) => process.stderr.write(`warning: ${printable(message)}\n`),
         })
       : undefined
     const { compactReport, releaseSnapshot } = await import('../src/release/index.js')
     let done = 0
-    const report = await releaseSnapshot(
+    const running = releaseSnapshot(
       {
         snapshotText: snapshot.text,
         snapshotSource: snapshot.source,
@@ -144,6 +176,7 @@ ${EXIT_CODES_HELP}`
         quayToken: flags['quay-token'],
         verifyKeys: flags['verify-key'],
         allowOlder: flags['allow-older'],
+        ...(flags['request-timeout'] ? { registry: { requestTimeoutMs: flags['request-timeout'] * 1000 } } : {}),
         ...(flags['verify-builder-id'] || flags['verify-source-revision']
           ? {
               verifyAttestation: {
@@ -154,7 +187,7 @@ ${EXIT_CODES_HELP}`
           : {}),
       },
       {
-        onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+        onWarning: (message) => process.stderr.write(`warning: ${printable(message)}\n`),
         onOutcome: () => {
           // Long releases show life every 50 tags; the per-tag report comes at the end on stdout.
           done++
@@ -162,22 +195,28 @@ ${EXIT_CODES_HELP}`
         },
       },
     )
+    const report = await withTimeout(running, flags.timeout, () => done)
     if (flags['result-file']) await writeFile(flags['result-file'], JSON.stringify(compactReport(report)))
-    for (const forced of report.forced) process.stderr.write(`warning: released with --force although ${forced}\n`)
+    for (const forced of report.forced)
+      process.stderr.write(`warning: released with --force although ${printable(forced)}\n`)
     for (const item of report.results) {
-      for (const warning of item.warnings) process.stderr.write(`warning: ${warning}\n`)
+      for (const warning of item.warnings) process.stderr.write(`warning: ${printable(warning)}\n`)
       if (item.error) {
-        process.stderr.write(`error: ${item.target}: ${item.error.message}\n`)
+        process.stderr.write(`error: ${printable(item.target)}: ${printable(item.error.message)}\n`)
         if (item.error.hint) process.stderr.write(`hint: ${item.error.hint}\n`)
       }
     }
     const s = report.summary
+    // Names and reasons come from the Snapshot and the registry: never raw control characters on a terminal.
     this.log(
-      [
-        ...report.results.map((r) => `${SYMBOL[r.status]}  ${r.target}  ${r.digest}`),
-        ...report.skipped.map((k) => `skipped        ${k.component}: ${k.reason}`),
-        `${report.dryRun ? 'dry run: ' : ''}${s.moved} moved, ${s.unchanged} already there, ${report.dryRun ? `${s.wouldMove} would move, ` : ''}${s.failed} failed${s.refused ? `, ${s.refused} refused` : ''}${s.skipped ? `, ${s.skipped} skipped` : ''}`,
-      ].join('\n'),
+      printable(
+        [
+          ...report.results.map((r) => `${SYMBOL[r.status]}  ${r.target}  ${r.digest}`),
+          ...report.skipped.map((k) => `skipped        ${k.component}: ${k.reason}`),
+          `${report.dryRun ? 'dry run: ' : ''}${s.moved} moved, ${s.unchanged} already there, ${report.dryRun ? `${s.wouldMove} would move, ` : ''}${s.failed} failed${s.refused ? `, ${s.refused} refused` : ''}${s.skipped ? `, ${s.skipped} skipped` : ''}`,
+        ].join('\n'),
+        { lines: true },
+      ),
     )
     if (s.failed > 0 || s.refused > 0) this.exitWith(1)
     if (!notifier) return report

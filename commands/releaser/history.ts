@@ -28,6 +28,7 @@ ${EXIT_CODES_HELP}`
 
   async run(): Promise<ReleaserHistoryResult> {
     const { flags } = await this.parse(ReleaserHistory)
+    const { printable } = await import('../../src/registry/index.js')
     const entries = await releaseHistory(journalLocation(flags), {
       component: flags.component,
       tag: flags.tag,
@@ -36,8 +37,11 @@ ${EXIT_CODES_HELP}`
     if (entries.length === 0) this.log('no tags moved yet')
     for (const entry of entries) {
       const from = entry.fromDigest ? ` (was ${entry.fromDigest.slice(0, 19)})` : ''
+      // Names come from Snapshots (requests): never raw control characters on a terminal.
       this.log(
-        `${entry.at}  ${entry.action.padEnd(7)}  ${entry.repository}:${entry.tag} -> ${entry.toDigest.slice(0, 19)}${from}  ${entry.component} from ${entry.snapshot}`,
+        printable(
+          `${entry.at}  ${entry.action.padEnd(7)}  ${entry.repository}:${entry.tag} -> ${entry.toDigest.slice(0, 19)}${from}  ${entry.component} from ${entry.snapshot}`,
+        ),
       )
     }
     return { entries }

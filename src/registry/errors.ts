@@ -86,8 +86,13 @@ function summarise(body: string): string {
   return body.replace(/\s+/g, ' ').trim().slice(0, 200)
 }
 
-/** Printable text only: control characters (terminal escapes, newlines) from a registry or a request are shown escaped. */
-export function printable(text: string): string {
+/**
+ * Printable text only: control characters (terminal escapes, carriage returns, newlines) from a registry or a
+ * request are shown escaped. `lines` keeps newlines and tabs, for output that is ours but quotes such text.
+ */
+export function printable(text: string, options: { lines?: boolean } = {}): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    options.lines && (c === '\n' || c === '\t') ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
 }

@@ -38,6 +38,11 @@ export interface TransportOptions {
    * Only for loopback test registries; real registries need TLS.
    */
   plainHttp?: boolean | string[]
+  /**
+   * One request may wait this long for the connection, for the response headers, and between body chunks
+   * (default undici's: 10 s to connect, 300 s otherwise). A stalled registry then fails the request (retried).
+   */
+  requestTimeoutMs?: number
   /** In-flight requests per registry (default 16). */
   concurrency?: number
   /** Retries after the first attempt (default 5). */
@@ -186,10 +191,12 @@ export class Transport {
         // Node itself warns about an unreadable NODE_EXTRA_CA_CERTS; the bundled roots still apply.
       }
       const ca = extra.length > 0 ? [...rootCertificates, ...envPem, ...extra] : undefined
+      const timeout = this.options.requestTimeoutMs
       const agent = new undici.Agent({
         keepAliveTimeout: 30_000,
         keepAliveMaxTimeout: 120_000,
-        connect: ca ? { ca } : {},
+        ...(timeout === undefined ? {} : { headersTimeout: timeout, bodyTimeout: timeout }),
+        connect: { ...(ca ? { ca } : {}), ...(timeout === undefined ? {} : { timeout: Math.min(timeout, 10_000) }) },
       })
       const dispatcher = agent.compose(undici.interceptors.redirect({ maxRedirections: 5 }))
       return { undici, dispatcher, PQueue }

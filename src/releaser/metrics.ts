@@ -26,6 +26,30 @@ export function createMetrics(journal: Journal, workerActive: () => number): Rel
       if (journal.isOpen) this.set(await journal.pendingCount())
     },
   })
+  // Read from the journal at scrape time, so /metrics agrees with it across restarts and replicas (the counters
+  // below count this process's events only).
+  new Gauge({
+    name: 'konflux_gitops_releaser_journal_releases',
+    help: 'Releases (accepted Snapshots) in the journal by state: pending, released, failed.',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      if (!journal.isOpen) return
+      const { events } = await journal.counts()
+      for (const [state, n] of Object.entries(events)) this.set({ state }, n)
+    },
+  })
+  new Gauge({
+    name: 'konflux_gitops_releaser_journal_retags',
+    help: 'Retags in the journal by state: pending, moved, already, superseded, failed.',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      if (!journal.isOpen) return
+      const { retags } = await journal.counts()
+      for (const [state, n] of Object.entries(retags)) this.set({ state }, n)
+    },
+  })
   new Gauge({
     name: 'konflux_gitops_releaser_retags_in_flight',
     help: 'Retags currently talking to a registry.',

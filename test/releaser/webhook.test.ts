@@ -5,7 +5,7 @@ import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { createLogger } from '../../src/releaser/daemon.js'
-import { type ReleaserHandle, signBody, startReleaser } from '../../src/releaser/index.js'
+import { openJournal, type ReleaserHandle, signBody, startReleaser } from '../../src/releaser/index.js'
 import { loadPlanner } from '../../src/releaser/wiring.js'
 import { ROOT } from '../helpers/cli.js'
 import { MemoryExecutor } from './memory-executor.js'
@@ -144,6 +144,20 @@ describe('releaser webhook', () => {
     expect(metrics).toMatch(/konflux_gitops_releaser_retags_total\{result="moved"\} 2/)
     expect(metrics).toContain('konflux_gitops_releaser_event_to_tag_seconds_bucket')
     expect(metrics).toContain('konflux_gitops_releaser_queue_depth 0')
+    // The journal gauges are the journal's own counts.
+    const journal = await openJournal({ stateDir }, { create: false })
+    try {
+      const counts = await journal.counts()
+      for (const [state, n] of Object.entries(counts.events)) {
+        expect(metrics).toContain(`konflux_gitops_releaser_journal_releases{state="${state}"} ${n}\n`)
+      }
+      for (const [state, n] of Object.entries(counts.retags)) {
+        expect(metrics).toContain(`konflux_gitops_releaser_journal_retags{state="${state}"} ${n}\n`)
+      }
+      expect(counts.events.released).toBeGreaterThan(0)
+    } finally {
+      await journal.close()
+    }
     expect(logLines.length).toBeGreaterThan(3)
     const moved = logLines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'tag moved')
     expect(moved).toMatchObject({ snapshot: 'shop-20261124-091500-123', component: 'api', digest: expect.any(String) })
