@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from 'vitest'
 import { type GatePlan, parseSnapshot, releaseGate } from '../../src/snapshot/index.js'
+import { upstreamErrors } from '../helpers/upstream.js'
 
 const DIGEST = `sha256:${'a'.repeat(64)}`
 const PASSED = { type: 'AppStudioTestSucceeded', status: 'True', reason: 'Passed' }
@@ -301,24 +302,33 @@ const CASES: Case[] = [
   },
 ]
 
-function snapshotOf(shape: Shape) {
-  return parseSnapshot(
-    JSON.stringify({
-      apiVersion: 'appstudio.redhat.com/v1alpha1',
-      kind: 'Snapshot',
-      metadata: { name: 'shop-1', labels: shape.labels ?? {}, annotations: shape.annotations ?? {} },
-      spec: {
-        ...(shape.spec ?? { application: 'shop' }),
-        components: [{ name: 'api', containerImage: shape.image ?? `quay.io/acme/api@${DIGEST}` }],
-      },
-      status: { conditions: shape.conditions ?? [] },
-    }),
-    'snapshot',
-  )
+function objectOf(shape: Shape) {
+  return {
+    apiVersion: 'appstudio.redhat.com/v1alpha1',
+    kind: 'Snapshot',
+    metadata: { name: 'shop-1', labels: shape.labels ?? {}, annotations: shape.annotations ?? {} },
+    spec: {
+      ...(shape.spec ?? { application: 'shop' }),
+      components: [{ name: 'api', containerImage: shape.image ?? `quay.io/acme/api@${DIGEST}` }],
+    },
+    // As Kubernetes stores conditions: every field metav1.Condition requires.
+    status: {
+      conditions: (shape.conditions ?? []).map((c) => ({
+        reason: 'Unknown',
+        message: '',
+        lastTransitionTime: '2026-11-24T09:18:00Z',
+        ...c,
+      })),
+    },
+  }
 }
+
+const snapshotOf = (shape: Shape) => parseSnapshot(JSON.stringify(objectOf(shape)), 'snapshot')
 
 describe('integration-service release-gate cases', () => {
   test.each(CASES)('$name', (c) => {
+    // The shape is a Snapshot the API server accepts.
+    expect(upstreamErrors(objectOf(c.shape))).toEqual([])
     const snapshot = snapshotOf(c.shape)
     const result = releaseGate(snapshot, { releasePlan: c.releasePlan })
     expect(result.releasable).toBe(c.ours)
