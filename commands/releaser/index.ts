@@ -125,6 +125,11 @@ ${EXIT_CODES_HELP}`
       default: 30,
       min: 1,
     }),
+    'replica-id': Flags.string({
+      description:
+        "with --database-url: this replica's name, unique among live replicas and kept across its restarts (the pod name): a restarted replica takes back its own unfinished steps at once",
+      env: 'KONFLUX_GITOPS_REPLICA_ID',
+    }),
     'webhook-secret-file': Flags.file({
       description: `file holding the webhook HMAC secret (else the ${SECRET_ENV} environment variable)`,
     }),
@@ -256,6 +261,7 @@ ${EXIT_CODES_HELP}`
       worker: { perRegistryConcurrency: flags.concurrency, maxAttempts: flags['max-attempts'] },
       shutdownTimeoutMs: flags['shutdown-timeout'] * 1000,
       claimTtlMs: flags['claim-ttl'] * 1000,
+      ...(flags['replica-id'] ? { replicaId: flags['replica-id'] } : {}),
       initState: flags['init-state'],
       readinessRegistries,
       retentionMs: flags['retention-days'] * 86_400_000,

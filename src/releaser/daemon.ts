@@ -27,6 +27,8 @@ export interface ReleaserConfig {
   readonly journal: JournalLocation
   /** How long a claimed step stays this replica's without renewal (renewed every third of it while alive). */
   readonly claimTtlMs?: number
+  /** With PostgreSQL: this replica's name across restarts (the pod name); its earlier run's claims are free at once. */
+  readonly replicaId?: string
   readonly host: string
   readonly port: number
   /** The webhook HMAC secret. Kept in memory only; never logged. */
@@ -116,6 +118,7 @@ export async function startReleaser(config: ReleaserConfig): Promise<ReleaserHan
     journal = await openJournal(config.journal, {
       planner: config.notify?.planner,
       claimTtlMs: config.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS,
+      replicaId: config.replicaId,
     })
   } catch (error) {
     lock?.release()

@@ -192,3 +192,39 @@ describe('replicas on one PostgreSQL journal', () => {
     }
   })
 })
+
+describe('a replica restarted under the same --replica-id', () => {
+  it('takes back the steps its killed run had claimed at once, without waiting for the claims to expire', async () => {
+    const url = await (await testPostgres()).createDatabase()
+    const registry = new MemoryExecutor()
+    const writing = new Map<string, string>()
+    const overlaps: string[] = []
+    const killed = new Probe(registry, writing, overlaps, 'killed')
+    killed.hang = true
+    const first = await openJournal({ databaseUrl: url }, { claimTtlMs: 60_000, replicaId: 'releaser-7f9c' })
+    const worker = new Worker(first, killed, FAST)
+    open.push({ journal: first, worker })
+    worker.start()
+    await accept(first, 'shop-1', '2026-11-24T09:00:00.000Z', ['api', 'web'], ['released'])
+    worker.wake()
+    const deadline = Date.now() + 5000
+    while (killed.calls < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+    await worker.stop(0)
+
+    // Another replica does not touch them (they are claimed for a minute)…
+    const other = await replica(url, new Probe(registry, writing, overlaps, 'other'), {
+      claimTtlMs: 60_000,
+      renew: true,
+    })
+    expect(await other.journal.claimRetags(10)).toEqual([])
+    // …the same replica's next run does, at once.
+    const again = await openJournal({ databaseUrl: url }, { claimTtlMs: 60_000, replicaId: 'releaser-7f9c' })
+    const restarted = new Worker(again, new Probe(registry, writing, overlaps, 'restarted'), FAST)
+    open.push({ journal: again, worker: restarted })
+    const started = Date.now()
+    restarted.start()
+    await drained(again, 5000)
+    expect(Date.now() - started).toBeLessThan(5000)
+    expect(registry.puts).toHaveLength(2)
+  })
+})

@@ -177,7 +177,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           '5',
           ...tags.flatMap((tag) => ['--tag', tag]),
         ],
-        { port, env },
+        { port, env: { ...env, KONFLUX_GITOPS_REPLICA_ID: options.databaseUrl ? `replica-${index}` : undefined } },
       )
     }
     for (let i = 0; i < replicas; i++) await start(i)

@@ -62,6 +62,12 @@ export interface StoreOptions {
   readonly planner?: NotificationPlanner | undefined
   /** How long a claim holds without renewal (a killed replica's steps wait this long). */
   readonly claimTtlMs?: number
+  /**
+   * A name unique to this replica that survives its restarts (the pod name): the claims a previous run of the same
+   * replica left behind are free at once for the next run, instead of after claimTtlMs. Two live processes must
+   * never share it.
+   */
+  readonly replicaId?: string | undefined
 }
 
 export const DEFAULT_CLAIM_TTL_MS = 30_000
@@ -119,7 +125,8 @@ const STEP_WITH_RELEASE = `SELECT s.*, r.snapshot, r.created_at AS release_creat
  */
 export class StepJournal implements Journal {
   /** This journal's claims are recorded under this name (host, pid, random: unique per open). */
-  readonly owner = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`
+  readonly owner: string
+  private readonly replicaPrefix: string | undefined
   private readonly planner: NotificationPlanner | undefined
   private readonly claimTtlMs: number
   private closed = false
@@ -131,6 +138,9 @@ export class StepJournal implements Journal {
   ) {
     this.planner = options.planner
     this.claimTtlMs = options.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS
+    const run = randomUUID().slice(0, 8)
+    this.replicaPrefix = options.replicaId ? `${options.replicaId}/` : undefined
+    this.owner = this.replicaPrefix ? `${this.replicaPrefix}${run}` : `${hostname()}-${process.pid}-${run}`
   }
 
   get location(): string {
@@ -253,9 +263,13 @@ export class StepJournal implements Journal {
 
   /** SQL (and its parameters) for "a live claim holds this step's key", `c` being the other step. */
   private liveClaim(now: number): { sql: string; params: Value[] } {
-    return this.db.singleWorker
-      ? { sql: 'c.claim_until > ? AND c.claimed_by = ?', params: [now, this.owner] }
-      : { sql: 'c.claim_until > ?', params: [now] }
+    if (this.db.singleWorker) return { sql: 'c.claim_until > ? AND c.claimed_by = ?', params: [now, this.owner] }
+    if (!this.replicaPrefix) return { sql: 'c.claim_until > ?', params: [now] }
+    // A claim of an earlier run of this same replica (killed, restarted) is not live.
+    return {
+      sql: 'c.claim_until > ? AND (c.claimed_by = ? OR substr(c.claimed_by, 1, ?) <> ?)',
+      params: [now, this.owner, this.replicaPrefix.length, this.replicaPrefix],
+    }
   }
 
   /**
@@ -449,7 +463,7 @@ export class StepJournal implements Journal {
         outcome.action,
         outcome.durationMs,
       ])
-      await this.settle(tx, retag, outcome.action, null, now)
+      await this.settle(tx, retag, outcome.action, null, now, { locked: true })
     })
   }
 
@@ -469,7 +483,7 @@ export class StepJournal implements Journal {
         error,
         durationMs,
       ])
-      if (nextAttemptAt === undefined) await this.settle(tx, retag, 'failed', error, now)
+      if (nextAttemptAt === undefined) await this.settle(tx, retag, 'failed', error, now, { locked: true })
       else {
         await tx.run(
           `UPDATE steps SET next_at = ?, last_error = ?, updated_at = ?, claimed_by = NULL, claim_until = 0
@@ -490,7 +504,7 @@ export class StepJournal implements Journal {
         error,
         durationMs,
       ])
-      await this.settle(tx, retag, 'refused', error, now)
+      await this.settle(tx, retag, 'refused', error, now, { locked: true })
     })
   }
 
@@ -504,13 +518,15 @@ export class StepJournal implements Journal {
     state: RetagState,
     error: string | null,
     now: number,
-    options: { fenced: boolean } = { fenced: true },
+    options: { fenced?: boolean; locked?: boolean } = {},
   ): Promise<void> {
-    await tx.get(`SELECT id FROM releases WHERE id = ?${this.db.forUpdate}`, [step.release])
+    const fenced = options.fenced ?? true
+    // The release row first: every transaction that settles steps locks it before the steps (no deadlock).
+    if (!options.locked) await tx.get(`SELECT id FROM releases WHERE id = ?${this.db.forUpdate}`, [step.release])
     const changed = await tx.run(
       `UPDATE steps SET state = ?, last_error = ?, updated_at = ?, claimed_by = NULL, claim_until = 0
-       WHERE id = ? AND state = 'pending'${options.fenced ? ' AND claimed_by = ?' : ''}`,
-      options.fenced ? [state, error, now, step.id, this.owner] : [state, error, now, step.id],
+       WHERE id = ? AND state = 'pending'${fenced ? ' AND claimed_by = ?' : ''}`,
+      fenced ? [state, error, now, step.id, this.owner] : [state, error, now, step.id],
     )
     if (changed === 0) return
     const open = await tx.get(
