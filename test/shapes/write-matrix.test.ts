@@ -282,6 +282,30 @@ describe.each(SHAPES)('git refusals on $flavour + $updater', ({ flavour, updater
       expectCode(await runCli(['freeze', repo, '--env', 'dev']), 0)
       expect(await git(repo, 'status', '--porcelain')).toBe('?? notes.txt')
 
+      // Ctrl-C while git commits (SIGINT to the command), and a temporary file of a run killed mid-write: the
+      // next run rolls the half-done change back, removes the leftover and commits once.
+      const interruptHooks = join(tmp, 'hooks-int')
+      await mkdir(interruptHooks)
+      await writeFile(
+        join(interruptHooks, 'pre-commit'),
+        "#!/bin/sh\nkill -INT $(awk '{print $4}' /proc/$PPID/stat)\nsleep 0.2\nexit 1\n",
+      )
+      await chmod(join(interruptHooks, 'pre-commit'), 0o755)
+      const headBefore = await git(repo, 'rev-parse', 'HEAD')
+      const interrupted = await runCli(['freeze', repo, '--env', 'stage', '--reason', 'demo day'], {
+        env: { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'core.hooksPath', GIT_CONFIG_VALUE_0: interruptHooks },
+      })
+      expect(interrupted.exitCode).not.toBe(0)
+      await settled(repo)
+      const leftover = join(repo, 'konflux-gitops.yaml.kg-tmp-4194303-0badf00d')
+      await writeFile(leftover, 'half written\n')
+      expect(await git(repo, 'status', '--porcelain')).not.toBe('?? notes.txt')
+      const finished = await runCli(['freeze', repo, '--env', 'stage', '--reason', 'demo day', '--json'])
+      expectCode(finished, 0)
+      expect(await git(repo, 'rev-list', '--count', `${headBefore}..HEAD`)).toBe('1')
+      expect(await git(repo, 'status', '--porcelain')).toBe('?? notes.txt')
+      expect(await tempFiles(repo)).toEqual([])
+
       // environments/prod made a link to a folder outside the repository: nothing is read into a diff or written.
       for (const [path, text] of pinStoreFor(spec).write(spec, 'dev', repoReader(repo), {
         pins: new Map([['api', NEWER]]),
