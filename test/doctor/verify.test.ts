@@ -83,6 +83,15 @@ describe('doctor reports per environment whether its pins are signed (verify.key
       expect(before[0]?.message).not.toContain('api:')
       expect(before[0]?.fix).toContain('--verify-key')
 
+      // validate --against-registry reads the same recorded key: the web pin of every environment is a finding.
+      const validate = await runCli(['validate', dir, '--against-registry', '--json'], { env: registry.env })
+      const unsigned = (validate.json as { findings: { rule: string; file: string; line: number }[] }).findings.filter(
+        (f) => f.rule === 'image-unsigned',
+      )
+      expect(unsigned).toHaveLength(3)
+      expect(unsigned.every((f) => f.file.startsWith('environments/') && f.line > 0)).toBe(true)
+      expect(validate.exitCode).toBe(1)
+
       await signImage(registry, `${base}/web`, web, chains)
       const after = await doctor()
       expect(after.map((c) => c.status)).toEqual(['ok', 'ok', 'ok'])
