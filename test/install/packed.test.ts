@@ -102,6 +102,7 @@ describe('the packed package, installed without its optional dependencies', () =
       '--listen',
       '127.0.0.1:0',
       '--kubernetes',
+      '--allow-any-registry',
       '--json',
     ])
     expectExit(result, 1)
