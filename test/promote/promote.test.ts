@@ -203,4 +203,32 @@ describe('promote', () => {
       await github.stop()
     }
   })
+
+  it('a pull request GitHub refuses keeps the commit and says why in --json (exit 1)', async () => {
+    const github = await startGitHubFake()
+    try {
+      await withTempDir(async (root) => {
+        const dir = join(root, 'repo')
+        await makeGitOpsRepo(dir, { envs: { stage: STAGE, prod: PROD }, git: true })
+        const prodFile = 'environments/prod/kustomization.yaml'
+        github.addRepo('acme/shop-gitops', { files: { [prodFile]: await readFile(join(dir, prodFile), 'utf8') } })
+        github.failNext({ method: 'POST', path: '/repos/acme/shop-gitops/pulls', status: 422, times: 10 })
+        const result = await runCli(
+          ['promote', '--from', 'stage', '--to', 'prod', '--github', 'acme/shop-gitops', '--json', dir],
+          {
+            env: { GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url, GH_TOKEN: undefined },
+          },
+        )
+        expectExit(result, 1)
+        expect(await schemaErrors('promote', result.json)).toEqual([])
+        const json = result.json as { commit: string; branch: string; pushError: string; pullRequest: unknown }
+        expect(json.commit).toMatch(/^[0-9a-f]{40}$/)
+        expect(json.pullRequest).toBeNull()
+        expect(json.pushError).toContain('pull request not opened')
+        expect(await git(dir, 'rev-parse', json.branch)).toBe(json.commit)
+      })
+    } finally {
+      await github.stop()
+    }
+  })
 })
