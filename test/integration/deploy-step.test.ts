@@ -28,10 +28,15 @@ describe('deploy-and-test pipeline: the deploy-snapshot step', () => {
       const firstSnapshot = join(root, 'first.yaml')
       await writeFile(
         firstSnapshot,
-        snapshotYaml('shop-1', [
-          { name: 'api', image: `quay.io/acme/shop/api@${digestOf('1')}` },
-          { name: 'web', image: `quay.io/acme/shop/web@${digestOf('2')}` },
-        ]),
+        snapshotYaml(
+          'shop-1',
+          [
+            { name: 'api', image: `quay.io/acme/shop/api@${digestOf('1')}` },
+            { name: 'web', image: `quay.io/acme/shop/web@${digestOf('2')}` },
+          ],
+          'shop',
+          { passed: true },
+        ),
       )
       // The fixture Snapshot has no test results (the deploy step runs before they exist); --force takes it past
       // init's release gate, which is not what this test is about.

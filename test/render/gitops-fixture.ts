@@ -151,16 +151,32 @@ export async function kubectlBinDir(): Promise<string> {
   return dirname((await kubeTools()).kubectl)
 }
 
-export function snapshotYaml(name: string, components: Array<{ name: string; image: string }>, app = 'shop'): string {
+/** A Snapshot; `passed` makes it one Konflux's release gate lets through (a push build whose tests passed). */
+export function snapshotYaml(
+  name: string,
+  components: Array<{ name: string; image: string }>,
+  app = 'shop',
+  options: { passed?: boolean } = {},
+): string {
   return [
     'apiVersion: appstudio.redhat.com/v1alpha1',
     'kind: Snapshot',
     'metadata:',
     `  name: ${name}`,
+    ...(options.passed ? ['  labels:', '    pac.test.appstudio.openshift.io/event-type: push'] : []),
     'spec:',
     `  application: ${app}`,
     '  components:',
     ...components.flatMap((c) => [`    - name: ${c.name}`, `      containerImage: ${c.image}`]),
+    ...(options.passed
+      ? [
+          'status:',
+          '  conditions:',
+          '    - type: AppStudioTestSucceeded',
+          '      status: "True"',
+          '      reason: Passed',
+        ]
+      : []),
     '',
   ].join('\n')
 }
