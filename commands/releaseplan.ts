@@ -44,10 +44,12 @@ ${EXIT_CODES_HELP}`
       default: 'konflux-gitops-releaser',
     }),
     'runner-image': Flags.string({
-      description: 'image with Node.js 24 for the release step',
-      default: 'docker.io/library/node:24-slim',
+      description:
+        'konflux-gitops image for the release step, e.g. with its digest (default: quay.io/konflux-gitops/konflux-gitops:<--cli-version>)',
     }),
-    'cli-version': Flags.string({ description: 'konflux-gitops npm version the pipeline runs', default: 'latest' }),
+    'cli-version': Flags.string({
+      description: 'konflux-gitops version whose image the pipeline runs (default: the version running this command)',
+    }),
   }
 
   async run(): Promise<ReleasePlanResult> {

@@ -44,3 +44,11 @@ function findOwn(): { pkg: OwnPackage; root: string } {
 export function ownVersion(): string {
   return ownPackage().version
 }
+
+/** Where deploy/Containerfile's image is published (its README and the release process push it there). */
+export const IMAGE_REPOSITORY = 'quay.io/konflux-gitops/konflux-gitops'
+
+/** The image of the running version: what generated pipelines run, by tag (`<repository>:<version>`). */
+export function ownImage(): string {
+  return `${IMAGE_REPOSITORY}:${ownVersion()}`
+}

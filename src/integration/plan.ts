@@ -1,5 +1,5 @@
 import { UsageError } from '../cli/errors.js'
-import { ownVersion } from '../cli/package-info.js'
+import { IMAGE_REPOSITORY, ownImage } from '../cli/package-info.js'
 import { renderTemplate } from '../scaffold/templates.js'
 import { DNS_LABEL, type RepoSpec } from '../spec/index.js'
 
@@ -15,7 +15,7 @@ export interface IntegrationTestOptions {
   readonly env?: string | undefined
   /** Name of the scenario and pipeline; default `<app>-deploy-and-test`. */
   readonly name?: string | undefined
-  /** konflux-gitops version the pipeline runs; default this one. */
+  /** konflux-gitops version whose image the pipeline runs; default this one. */
   readonly cliVersion?: string | undefined
 }
 
@@ -93,7 +93,7 @@ export function integrationTestFiles(spec: RepoSpec, options: IntegrationTestOpt
     env,
     repoUrl: quoted(repoUrl),
     revision: quoted(options.revision),
-    cliVersion: options.cliVersion ?? ownVersion(),
+    cliImage: options.cliVersion ? `${IMAGE_REPOSITORY}:${options.cliVersion}` : ownImage(),
   }
   return [
     {

@@ -41,7 +41,7 @@ export function renovateRunnerWorkflow(registries: readonly RunnerRegistry[]): s
         'runs-on': 'ubuntu-latest',
         'timeout-minutes': 30,
         steps: [
-          { uses: 'actions/setup-node@v4', with: { 'node-version': 24 } },
+          { uses: 'actions/setup-node@v6', with: { 'node-version': 24 } },
           {
             name: 'Renovate',
             run: 'npx --yes renovate@44',

@@ -6,6 +6,7 @@
  */
 import { stringify } from 'yaml'
 import { UsageError } from '../cli/errors.js'
+import { IMAGE_REPOSITORY, ownVersion } from '../cli/package-info.js'
 import { DEFAULT_TAG } from './plan.js'
 import { TAG_PATTERN } from './templates.js'
 
@@ -22,9 +23,9 @@ export interface ReleasePlanInput {
   serviceAccount?: string | undefined
   /** kubernetes.io/dockerconfigjson Secret with push credentials for the release repositories. */
   registrySecret?: string | undefined
-  /** Image with Node.js 24 that runs the CLI with npx. */
+  /** The konflux-gitops image (deploy/Containerfile) the release step runs; default: that of cliVersion. */
   runnerImage?: string | undefined
-  /** npm version spec of konflux-gitops the pipeline runs. */
+  /** konflux-gitops version whose image the pipeline runs; default: the version writing it. */
   cliVersion?: string | undefined
 }
 
@@ -66,8 +67,7 @@ export function renderReleasePlan(input: ReleasePlanInput): ReleasePlanResult {
   const serviceAccount = input.serviceAccount ?? 'konflux-gitops-releaser'
   const pipelinePath = input.pipelinePath ?? '.tekton/konflux-gitops-release.yaml'
   const registrySecret = input.registrySecret ?? `${owner}-release-push`
-  const runnerImage = input.runnerImage ?? 'docker.io/library/node:24-slim'
-  const cliVersion = input.cliVersion ?? 'latest'
+  const runnerImage = input.runnerImage ?? `${IMAGE_REPOSITORY}:${input.cliVersion ?? ownVersion()}`
   const namespaceMeta = input.namespace ? { namespace: input.namespace } : {}
 
   const releasePlan = {
@@ -100,7 +100,7 @@ export function renderReleasePlan(input: ReleasePlanInput): ReleasePlanResult {
   }
 
   // Konflux passes `snapshot` and `releasePlan` as "<namespace>/<name>"; the step reads both through the API with
-  // the pod's ServiceAccount token, so the runner image needs nothing but Node.js.
+  // the pod's ServiceAccount token, with the Node.js of the konflux-gitops image (nothing is installed at run time).
   const script = `#!/usr/bin/env bash
 set -euo pipefail
 api=https://kubernetes.default.svc/apis/appstudio.redhat.com/v1alpha1
@@ -120,7 +120,7 @@ get snapshots "$(params.snapshot)" > /tmp/snapshot.json
 get releaseplans "$(params.releasePlan)" > /tmp/releaseplan.json
 # The full report goes to this step's log; the result (Tekton keeps at most 4096 bytes of results) gets the
 # summary and digests only.
-DOCKER_CONFIG=/docker-config npx --yes konflux-gitops@${cliVersion} release \\
+DOCKER_CONFIG=/docker-config konflux-gitops release \\
   --snapshot /tmp/snapshot.json --mapping /tmp/releaseplan.json --json --result-file "$(results.report.path)"
 `
 

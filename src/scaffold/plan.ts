@@ -1,5 +1,6 @@
 import type { Document } from 'yaml'
 import { UsageError } from '../cli/errors.js'
+import { ownVersion } from '../cli/package-info.js'
 import { integrationTestFiles } from '../integration/plan.js'
 import type { ReadText } from '../pins/index.js'
 import { autoMergeOf, namespaceOf, type RepoSpec, renderSpec, SPEC_FILE } from '../spec/index.js'
@@ -55,7 +56,7 @@ export function planFiles(input: PlanInput): DesiredFile[] {
   if (spec.ci === 'github') {
     files.push({
       path: '.github/workflows/validate.yaml',
-      content: renderTemplate('github/validate.yaml', { branch: spec.branch }),
+      content: renderTemplate('github/validate.yaml', { branch: spec.branch, cliVersion: ownVersion() }),
       merged: false,
     })
   }

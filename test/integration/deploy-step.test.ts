@@ -1,6 +1,6 @@
 /**
  * Runs the generated pipeline's deploy-snapshot step script for real, outside Tekton: real bash, real git clone
- * (from a local bare remote), the real CLI in place of `npx konflux-gitops@VERSION`, real kubectl for
+ * (from a local bare remote), the real CLI as the `konflux-gitops` of the CLI image, real kubectl for
  * `config view` and kustomize. Only the cluster is a stand-in: no Kubernetes API server can run here, so
  * `kubectl apply/get/rollout` go to a recording shim that keeps what was applied.
  */
@@ -63,11 +63,8 @@ describe('deploy-and-test pipeline: the deploy-snapshot step', () => {
       await mkdir(bin)
       await mkdir(cluster)
       const realKubectl = join(await kubectlBinDir(), 'kubectl')
-      // npx konflux-gitops@VERSION ARGS… → the CLI under test with ARGS.
-      await writeFile(
-        join(bin, 'npx'),
-        `#!/usr/bin/env bash\n[ "$1" = --yes ] && shift\ncase "$1" in konflux-gitops@*) shift ;; *) exit 97 ;; esac\nexec "${process.execPath}" "${BIN}" "$@"\n`,
-      )
+      // The CLI image puts konflux-gitops on PATH: here, the CLI under test.
+      await writeFile(join(bin, 'konflux-gitops'), `#!/usr/bin/env bash\nexec "${process.execPath}" "${BIN}" "$@"\n`)
       await writeFile(
         join(bin, 'kubectl'),
         [
@@ -83,7 +80,7 @@ describe('deploy-and-test pipeline: the deploy-snapshot step', () => {
           '',
         ].join('\n'),
       )
-      await chmod(join(bin, 'npx'), 0o755)
+      await chmod(join(bin, 'konflux-gitops'), 0o755)
       await chmod(join(bin, 'kubectl'), 0o755)
       const kubeconfig = join(root, 'kubeconfig')
       await writeFile(
@@ -125,7 +122,6 @@ describe('deploy-and-test pipeline: the deploy-snapshot step', () => {
           GITOPS_REPO_URL: remote,
           GITOPS_REVISION: 'main',
           ENVIRONMENT: 'stage',
-          KONFLUX_GITOPS_VERSION: '0.0.0-test',
           ROLLOUT_TIMEOUT: '5m',
           KUBECONFIG: kubeconfig,
         },

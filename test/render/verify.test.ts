@@ -108,16 +108,16 @@ describe('deploy-and-test pipeline: VERIFY_KEY reaches render', () => {
       const script = deploy.taskSpec!.steps.find((s) => s.name === 'deploy-snapshot')!.script!
       const bin = join(root, 'bin')
       await mkdir(bin)
-      // npx records the render arguments and the key file it was given; kubectl answers the namespace.
+      // konflux-gitops (the image's CLI) records the render arguments and the key file; kubectl answers the namespace.
       await writeFile(
-        join(bin, 'npx'),
+        join(bin, 'konflux-gitops'),
         `#!/usr/bin/env bash\necho "$*" > "${root}/render-args"\nwhile [ $# -gt 0 ]; do [ "$1" = --verify-key ] && cat "$2" > "${root}/key-seen"; shift; done\n`,
       )
       await writeFile(
         join(bin, 'kubectl'),
         '#!/usr/bin/env bash\ncase "$1" in config) echo eaas-ns ;; apply) cat > /dev/null ;; esac\n',
       )
-      await chmod(join(bin, 'npx'), 0o755)
+      await chmod(join(bin, 'konflux-gitops'), 0o755)
       await chmod(join(bin, 'kubectl'), 0o755)
       const scriptFile = join(root, 'deploy.sh')
       await writeFile(scriptFile, script.replaceAll('$(results.NAMESPACE.path)', join(root, 'ns')))
@@ -129,7 +129,6 @@ describe('deploy-and-test pipeline: VERIFY_KEY reaches render', () => {
         GITOPS_REPO_URL: remote,
         GITOPS_REVISION: 'main',
         ENVIRONMENT: 'stage',
-        KONFLUX_GITOPS_VERSION: '0.0.0-test',
         ROLLOUT_TIMEOUT: '5m',
         VERIFY_KEY: verifyKey,
       })

@@ -68,7 +68,7 @@ jobs:
   validate:
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/checkout@v4
+      - uses: actions/checkout@v6
       - run: npx konflux-gitops validate --format github
 `,
   }
