@@ -29,7 +29,9 @@ describe('konflux-gitops releaseplan', () => {
     const script = docs[4].spec.tasks[0].taskSpec.steps[0].script as string
     // The konflux-gitops image of this version runs it: nothing is installed at run time.
     expect(script).toMatch(/^DOCKER_CONFIG=\/docker-config konflux-gitops release /m)
-    expect(docs[4].spec.tasks[0].taskSpec.steps[0].image).toMatch(/^quay\.io\/konflux-gitops\/konflux-gitops:\d+\.\d+\.\d+/)
+    expect(docs[4].spec.tasks[0].taskSpec.steps[0].image).toMatch(
+      /^quay\.io\/konflux-gitops\/konflux-gitops:\d+\.\d+\.\d+/,
+    )
     expect(script).toMatch(/--mapping \/tmp\/releaseplan\.json/)
     // Tekton keeps at most 4096 bytes of results: the result gets the compact summary, the log the full report.
     expect(script).toMatch(/--json --result-file "\$\(results\.report\.path\)"/)
