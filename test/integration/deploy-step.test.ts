@@ -38,17 +38,8 @@ describe('deploy-and-test pipeline: the deploy-snapshot step', () => {
           { passed: true },
         ),
       )
-      // The fixture Snapshot has no test results (the deploy step runs before they exist); --force takes it past
-      // init's release gate, which is not what this test is about.
-      const init = await runCli([
-        'init',
-        repo,
-        '--from-snapshot',
-        firstSnapshot,
-        '--force',
-        '--pin',
-        '--integration-test',
-      ])
+      // The first Snapshot passed its tests, so init's release gate lets it through without --force.
+      const init = await runCli(['init', repo, '--from-snapshot', firstSnapshot, '--pin', '--integration-test'])
       expect(init.exitCode, init.stderr).toBe(0)
       await git(root, 'clone', '-q', '--bare', repo, remote)
       const pipeline = parse(
