@@ -124,6 +124,18 @@ function renovateLine(spec: RepoSpec, lookup: RenovateLookup, pinFiles: string[]
   const proposals = lookup.proposals.map(
     (p) => `${p.depName} in ${p.packageFile}: ${p.updateType} ${short(p.currentDigest)} → ${short(p.newDigest)}`,
   )
+  // A frozen environment expects no pull request: a proposal there means the freeze rule does not hold.
+  const frozen = spec.environments.filter((env) => env.frozen).map((env) => `environments/${env.name}/`)
+  const intoFrozen = lookup.proposals.filter((p) => frozen.some((dir) => p.packageFile.startsWith(dir)))
+  if (intoFrozen.length > 0) {
+    return {
+      id: 'updater.renovate-lookup',
+      link: 'updater',
+      status: 'fail',
+      message: `Renovate would propose updates in a frozen environment: ${intoFrozen.map((p) => `${p.depName} in ${p.packageFile}`).join('; ')}`,
+      fix: 'Run `npx konflux-gitops freeze --env <env>` again: it rewrites the packageRules entry that turns Renovate off there.',
+    }
+  }
   if (missing.length > 0) {
     return {
       id: 'updater.renovate-lookup',
@@ -133,8 +145,11 @@ function renovateLine(spec: RepoSpec, lookup: RenovateLookup, pinFiles: string[]
       fix: 'Make the config include those files (see updater.coverage), and check registry access for Renovate (hostRules).',
     }
   }
-  if (lookup.skipped.length > 0 || lookup.problems.length > 0) {
-    const skipped = lookup.skipped.map((s) => `${s.depName} in ${s.packageFile}: ${s.reason}`)
+  // Deps the freeze rule disabled are what the freeze is for, not a skipped pin.
+  const inFrozen = (file: string) => frozen.some((dir) => file.startsWith(dir))
+  const skippedNow = lookup.skipped.filter((s) => !(s.reason === 'disabled' && inFrozen(s.packageFile)))
+  if (skippedNow.length > 0 || lookup.problems.length > 0) {
+    const skipped = skippedNow.map((s) => `${s.depName} in ${s.packageFile}: ${s.reason}`)
     return {
       id: 'updater.renovate-lookup',
       link: 'updater',
@@ -148,9 +163,15 @@ function renovateLine(spec: RepoSpec, lookup: RenovateLookup, pinFiles: string[]
     link: 'updater',
     status: 'ok',
     message:
-      lookup.proposals.length === 0
+      (lookup.proposals.length === 0
         ? `Renovate read ${lookup.packageFiles.length} file(s); every ${spec.tag} pin is current, nothing to propose`
-        : `Renovate would propose ${lookup.proposals.length} update(s): ${proposals.join('; ')}`,
+        : `Renovate would propose ${lookup.proposals.length} update(s): ${proposals.join('; ')}`) +
+      (frozen.length > 0
+        ? `; nothing in frozen ${spec.environments
+            .filter((env) => env.frozen)
+            .map((env) => env.name)
+            .join(', ')}`
+        : ''),
     fix: null,
   }
 }

@@ -89,6 +89,19 @@ describe.each(SHAPES)('doctor with prod frozen on $flavour + $updater', ({ flavo
       const mentions = report.checks.filter((c) => `${c.message} ${c.fix ?? ''}`.includes(other))
       expect(mentions, `a ${own} repo is never told about ${other}`).toEqual([])
       expect(byId('registry.pins.dev')?.fix).toContain(own)
+
+      if (updater === 'renovate') {
+        // The real Renovate lookup proposes the moved digest for dev and stage, and nothing for frozen prod.
+        const lookup = await runCli(['doctor', dir, '--renovate', '--json'], { env: registry.env })
+        const looked = lookup.json as typeof report & {
+          renovate: { proposals: { packageFile: string; newDigest: string | null }[] } | null
+        }
+        const line = looked.checks.find((c) => c.id === 'updater.renovate-lookup')
+        expect(line?.status, JSON.stringify(line)).toBe('ok')
+        const files = looked.renovate!.proposals.map((p) => p.packageFile)
+        expect(files.some((f) => f.startsWith('environments/dev/'))).toBe(true)
+        expect(files.filter((f) => f.startsWith('environments/prod/'))).toEqual([])
+      }
     })
   })
 })
