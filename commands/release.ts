@@ -59,9 +59,15 @@ export default class Release extends BaseCommand {
 component's digest: GET the exact manifest bytes, verify their sha256, PUT them under the tag. Multi-arch indexes
 are retagged whole. A tag already at the digest costs one HEAD, so running the same release again only finishes
 what failed. With --mapping, components go to other repositories (blobs mounted, children before the index,
-cosign .sig/.att/.sbom tags and OCI referrers copied along) with tags from the mapping's templates:
-{{ git_sha }}, {{ git_short_sha }}, {{ digest_sha }}, {{ timestamp }} (image build time),
-{{ release_timestamp }}, {{ labels.NAME }} (an image label); timestamps in the mapping's defaults.timestampFormat.
+cosign .sig/.att/.sbom tags and OCI referrers copied along) with tags as Konflux's apply-mapping expands them:
+defaults.tags + the component's componentTags + its own tags (a repositories[] entry: its own tags instead),
+with {{ git_sha }}, {{ git_short_sha }}, {{ digest_sha }}, {{ timestamp }} (label build-date, else
+org.opencontainers.image.created, else the config's created; no zone means UTC), {{ release_timestamp }},
+{{ oci_version }}, {{ incrementer }} (next number after the target's tags), {{ component-incrementer }} and
+{{ labels.NAME }}; timestamps in GNU date format (%F, %s, ...; the component's timestampFormat, else the
+defaults'), always UTC. The gate is integration-service's: tests passed (or the legacy condition), not Invalid,
+a push build (not a pull request, merge queue or group Snapshot), auto-release label not false, and the build's
+SHOULD_RELEASE not false. --result-file writes a compact summary for a Tekton result.
 
 With --verify-key FILE (repeatable, for key rotation) every component's digest must carry a cosign signature by
 one of the keys (the sha256-<hex>.sig tag or an OCI referrer; for an index, the index digest); a component that is
