@@ -15,4 +15,10 @@ export {
   SOURCE_BRANCH_ANNOTATION,
   TEST_SUCCEEDED,
 } from './gate.js'
-export { parseSnapshot, type Snapshot, type SnapshotComponent, type SnapshotObject } from './snapshot.js'
+export {
+  parseSnapshot,
+  type Snapshot,
+  type SnapshotComponent,
+  type SnapshotObject,
+  snapshotFromObject,
+} from './snapshot.js'
