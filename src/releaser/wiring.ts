@@ -99,7 +99,13 @@ export function planSnapshot(
   const needImageConfig = release.componentsNeedingImageConfig({ snapshot, mapping, tags, releaseTime: new Date() })
   if (needImageConfig.length > 0) {
     throw new UsageError(
-      `components ${needImageConfig.join(', ')}: {{ timestamp }} and {{ labels.X }} tags need the image config, which the releaser does not read; use {{ release_timestamp }} or {{ git_sha }}`,
+      `components ${needImageConfig.join(', ')}: {{ timestamp }}, {{ oci_version }} and {{ labels.X }} tags need the image config, which the releaser does not read; use {{ release_timestamp }} or {{ git_sha }}`,
+    )
+  }
+  const needTagList = release.repositoriesNeedingTagList({ snapshot, mapping, tags, releaseTime: new Date() })
+  if (needTagList.length > 0) {
+    throw new UsageError(
+      `${needTagList.map((r) => `${r.registry}/${r.path}`).join(', ')}: {{ incrementer }} tags need the repository's tag list, which the releaser does not read; use konflux-gitops release for them`,
     )
   }
   const plan = release.planRelease({ snapshot, mapping, tags, releaseTime: new Date() })

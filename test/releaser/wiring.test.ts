@@ -25,14 +25,20 @@ describe('releaser planning', () => {
     ])
   })
 
-  it.each(['{{ timestamp }}', '{{ labels.version }}'])(
+  it.each(['{{ timestamp }}', '{{ labels.version }}', '{{ oci_version }}'])(
     'refuses %s tags, which need the image config, as a usage error',
     (tag) => {
       expect(() => planSnapshot(release, snapshot, mappingWith(`v-${tag}`), ['released'])).toThrow(
-        /components api: \{\{ timestamp \}\} and \{\{ labels\.X \}\} tags need the image config/,
+        /components api: \{\{ timestamp \}\}, \{\{ oci_version \}\} and \{\{ labels\.X \}\} tags need the image config/,
       )
     },
   )
+
+  it('refuses {{ incrementer }} tags, which need the target’s tag list, naming the repository', () => {
+    expect(() => planSnapshot(release, snapshot, mappingWith('v1-{{ incrementer }}'), ['released'])).toThrow(
+      /quay\.io\/acme\/shop\/api: \{\{ incrementer \}\} tags need the repository's tag list/,
+    )
+  })
 
   it('accepts tags that need no image config, such as {{ git_short_sha }}', () => {
     const retags = planSnapshot(release, snapshot, mappingWith('{{ git_short_sha }}'), ['released'])
