@@ -205,7 +205,9 @@ describe.each(JOURNAL_STORES)('releaser journal and worker (%s)', (_name, store)
       }
       let worker = new Worker(journal, registry, FAST)
       worker.start()
-      await new Promise((resolve) => setTimeout(resolve, 50))
+      // All three in flight (each takes 200 ms at the registry), however slow the machine is to claim them.
+      const deadline = Date.now() + 5000
+      while (worker.activeCount < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
       expect(await worker.stop(0)).toBe(3)
       await journal.close()
       expect(registry.puts).toHaveLength(0)
