@@ -158,21 +158,6 @@ describe('deploy/ (kustomize manifests and Containerfile)', () => {
       namespace: 'konflux-gitops-releaser',
     })
   })
-
-  it('Containerfile builds dist/ after the sources are in, and runs bin/run.js as a non-root user', async () => {
-    const lines = (await readFile(join(ROOT, 'deploy', 'Containerfile'), 'utf8')).split('\n')
-    const index = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line))
-    expect(index(/^COPY \. \./)).toBeLessThan(index(/^RUN .*npm ci/))
-    expect(index(/^FROM .*node:24/)).toBe(index(/^FROM /))
-    expect(lines[index(/^USER /)]).toMatch(/^USER [1-9]\d*$/)
-    expect(lines[index(/^ENTRYPOINT/)]).toContain('/app/bin/run.js')
-    for (const copied of ['bin', 'dist', 'node_modules', 'oclif.manifest.json']) {
-      expect(
-        lines.some((line) => line.startsWith('COPY --from=build') && line.includes(copied)),
-        copied,
-      ).toBe(true)
-    }
-  })
 })
 
 describe('deploy/replicas (3 replicas on one PostgreSQL journal)', () => {
