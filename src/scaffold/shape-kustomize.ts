@@ -1,6 +1,6 @@
 import { isMap, isSeq } from 'yaml'
 import { UsageError } from '../cli/errors.js'
-import { imagePatchDir, parseYamlFile, pinStoreFor, type ReadText } from '../pins/index.js'
+import { imagePatchDir, imagePatchPath, parseYamlFile, pinStoreFor, type ReadText } from '../pins/index.js'
 import { type ComponentSpec, namespaceOf, type RepoSpec } from '../spec/index.js'
 import { argocdFiles } from './argocd.js'
 import type { DesiredFile, PlanInput } from './plan.js'
@@ -167,6 +167,21 @@ function environmentFiles(
     removeRepositories: removedImages,
   })
   const files: DesiredFile[] = [{ path, content: written.get(path) ?? merged, merged: true }]
-  for (const [file, content] of written) if (file !== path) files.push({ path: file, content, merged: true })
+  for (const [file, content] of written) {
+    if (file === path) continue
+    // A patch's header names its component's image: an image changed in the spec is renamed there too.
+    const component = spec.components.find((c) => file === imagePatchPath(envName, c.name))
+    const text = component ? renameImageInHeader(content, removedImages, component.image) : content
+    files.push({ path: file, content: text, merged: true })
+  }
   return files
+}
+
+function renameImageInHeader(text: string, removed: readonly string[], image: string): string {
+  if (removed.length === 0) return text
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length && lines[i]!.startsWith('#'); i++) {
+    for (const old of removed) lines[i] = lines[i]!.replaceAll(`${old}:`, `${image}:`)
+  }
+  return lines.join('\n')
 }
