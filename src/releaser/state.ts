@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
@@ -91,6 +91,25 @@ export function isStorageError(error: unknown): boolean {
  * not replaced), and the last write must not have failed for lack of space or a broken file. Readiness and every
  * webhook write consult `problem()`; a failed write is cleared by the next one that succeeds.
  */
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1')
+
+function validSqliteHeader(path: string): boolean {
+  let fd: number | undefined
+  try {
+    fd = openSync(path, 'r')
+    const header = Buffer.alloc(18)
+    if (readSync(fd, header, 0, 18, 0) < 18) return false
+    const pageSize = header.readUInt16BE(16)
+    // 1 stands for 65536; otherwise a power of two from 512.
+    const validSize = pageSize === 1 || (pageSize >= 512 && (pageSize & (pageSize - 1)) === 0)
+    return header.subarray(0, 16).equals(SQLITE_MAGIC) && validSize
+  } catch {
+    return false
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
 export class JournalWatch {
   private readonly identity: { dev: number; ino: number } | undefined
   private writeError: string | undefined
@@ -114,6 +133,10 @@ export class JournalWatch {
     if (stat.dev !== this.identity.dev || stat.ino !== this.identity.ino) {
       return `journal ${this.path} was replaced by another file`
     }
+    // SQLite keeps pages it has read in memory, so damage to the file can go unseen until a page is read again:
+    // the header (magic string, page size) is checked on every look; damage further in fails the query that
+    // reads it, which counts as a failed write.
+    if (!validSqliteHeader(this.path)) return `journal ${this.path} is corrupt (not an SQLite database header)`
     return this.writeError
   }
 

@@ -3,7 +3,7 @@
  * and retention. Real processes on real files (a tmpfs the test mounts for the full disk, when it may mount).
  */
 import { execFileSync } from 'node:child_process'
-import { mkdir, rm, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, open, rm, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openJournal, signBody } from '../../src/releaser/index.js'
@@ -122,6 +122,29 @@ describe('releaser state', () => {
       }
       await daemon.exited
       expect(daemon.stderr()).not.toContain('"level":50,"time"') // no crash, only refusals
+    })
+  }, 60_000)
+
+  it('a journal corrupted under the daemon: not ready, and writes answer 503', async () => {
+    await withTempDir(async (dir) => {
+      const state = join(dir, 'state')
+      const args = await setup(dir, state)
+      const daemon = await startDaemon([...args, '--init-state'], { port: await freePort(), env: registry.env })
+      try {
+        expect((await post(daemon.url, 'before')).status).toBe(202)
+        // Same file, same inode, overwritten with garbage (a bad disk, a half-restored copy).
+        const file = await open(join(state, 'releaser.db'), 'r+')
+        const { size } = await file.stat()
+        await file.write(Buffer.alloc(size, 0x5a), 0, undefined, 0)
+        await file.close()
+        const ready = await readyz(daemon.url)
+        expect(ready.status).toBe(503)
+        expect(ready.body.reasons.join()).toContain('is corrupt')
+        expect((await post(daemon.url, 'after')).status).toBe(503)
+      } finally {
+        daemon.kill('SIGKILL')
+      }
+      await daemon.exited
     })
   }, 60_000)
 
