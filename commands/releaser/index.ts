@@ -6,6 +6,7 @@ import { UsageError } from '../../src/cli/errors.js'
 import { githubAppOption, githubNotifyFlags, journalFlags, journalLocation, notifyFlags } from '../../src/cli/flags.js'
 import { allowlistRegistries, type ReleaserSummary, startReleaser } from '../../src/releaser/index.js'
 import {
+  createPlanFactsReader,
   createRegistryExecutor,
   createReleaserNotify,
   loadAllowlist,
@@ -218,7 +219,9 @@ ${EXIT_CODES_HELP}`
       sources: flags['allow-source'] ?? [],
       targets: flags['allow-target'] ?? [],
     })
-    const plan = await loadPlanner({ mappingFile: flags.mapping, tags: flags.tag ?? [], allow })
+    // One reader for the registry facts tags need, shared by the webhook and the Kubernetes watch.
+    const facts = createPlanFactsReader()
+    const plan = await loadPlanner({ mappingFile: flags.mapping, tags: flags.tag ?? [], allow, facts })
     const mapping = await loadMapping(flags.mapping)
     const readinessRegistries = allow
       ? allowlistRegistries(allow)
@@ -275,6 +278,7 @@ ${EXIT_CODES_HELP}`
               mapping,
               tags: flags.tag ?? [],
               allow,
+              facts,
               lease: {
                 name: flags['lease-name'],
                 namespace: flags['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'default',
@@ -291,6 +295,7 @@ ${EXIT_CODES_HELP}`
       process.once('SIGINT', () => resolve('SIGINT'))
     })
     const summary = await handle.stop(signal)
+    await facts.close()
     this.log(
       `stopped (${signal}): ${summary.events.released} released, ${summary.events.pending} pending, ${summary.events.failed} failed; ${summary.parked} parked`,
     )

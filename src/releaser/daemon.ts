@@ -34,7 +34,7 @@ export interface ReleaserConfig {
   /** The webhook HMAC secret. Kept in memory only; never logged. */
   readonly secret: Buffer
   readonly bodyLimit?: number
-  readonly plan: (snapshot: Snapshot) => PlannedRetag[]
+  readonly plan: (snapshot: Snapshot) => PlannedRetag[] | Promise<PlannedRetag[]>
   readonly createExecutor: (observer: RegistryObserver) => Promise<RetagExecutor>
   readonly worker?: Partial<WorkerOptions>
   readonly shutdownTimeoutMs: number

@@ -55,3 +55,17 @@ export class RetagFailure extends Error {
     this.code = options.code
   }
 }
+
+/**
+ * Intake could not read what a Snapshot's tags need from a registry (no answer in time, a 5xx, a reset): nothing
+ * was stored. The webhook answers 503 with Retry-After; the Kubernetes watch keeps its cursor and tries again.
+ */
+export class RegistryUnavailable extends Error {
+  readonly retryAfterMs: number | undefined
+
+  constructor(message: string, options: { retryAfterMs?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'RegistryUnavailable'
+    this.retryAfterMs = options.retryAfterMs
+  }
+}

@@ -13,7 +13,7 @@ import { UserError } from '../cli/errors.js'
 import { parseSnapshot, releaseGate, type Snapshot } from '../snapshot/index.js'
 import type { Allowlist } from './allowlist.js'
 import type { AcceptInput, Journal, PlannedRetag } from './journal/index.js'
-import { type Mapping, planSnapshot } from './wiring.js'
+import { type Mapping, type PlanFactsReader, planSnapshot } from './wiring.js'
 
 type K8s = typeof import('@kubernetes/client-node')
 type KubeObject = {
@@ -40,6 +40,8 @@ export interface KubeSourceOptions {
   readonly tags: string[]
   /** What the daemon may touch; undefined only with --allow-any-registry. */
   readonly allow?: Allowlist | undefined
+  /** Registry reads for `{{ timestamp }}`, `{{ labels.X }}`, `{{ oci_version }}`, `{{ incrementer }}` tags. */
+  readonly facts?: PlanFactsReader | undefined
   readonly lease: { name: string; namespace: string; identity: string; durationSeconds: number }
 }
 
@@ -137,10 +139,18 @@ export async function startKubeSource(options: KubeSourceOptions, deps: KubeSour
         if (resourceVersion) await deps.journal.saveCursor(CURSOR, resourceVersion)
         return
       }
-      retags = planSnapshot(release, snapshot, await mappingFor(snapshot, plan), options.tags, options.allow)
+      retags = await planSnapshot(
+        release,
+        snapshot,
+        await mappingFor(snapshot, plan),
+        options.tags,
+        options.allow,
+        options.facts,
+      )
     } catch (error) {
-      // A Snapshot or mapping that is wrong is skipped (and said so); an API failure (reading the ReleasePlan) is
-      // not: it propagates, the cursor stays before this Snapshot, and the watch resumes from there.
+      // A Snapshot or mapping that is wrong is skipped (and said so); an API failure (reading the ReleasePlan) or a
+      // registry that could not be read for its tags (RegistryUnavailable) is not: it propagates, the cursor stays
+      // before this Snapshot, and the watch resumes from there.
       if (!(error instanceof UserError)) throw error
       log.warn({ snapshot: where, error: error.message }, 'Snapshot skipped')
       if (resourceVersion) await deps.journal.saveCursor(CURSOR, resourceVersion)

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { UsageError, UserError } from '../cli/errors.js'
 import { parseSnapshot, releaseGate, type Snapshot, snapshotFromObject } from '../snapshot/index.js'
+import { RegistryUnavailable } from './executor.js'
 import type { AcceptInput, AcceptResult, Journal, PlannedRetag } from './journal/index.js'
 import { isStorageError } from './state.js'
 
@@ -31,8 +32,11 @@ export interface WebhookDeps {
   readonly journal: Journal
   readonly secret: Buffer
   readonly bodyLimit: number
-  /** Snapshot → retags (mapping applied). Throws a UserError when the mapping cannot place a component. */
-  readonly plan: (snapshot: Snapshot) => PlannedRetag[]
+  /**
+   * Snapshot → retags (mapping applied). Throws a UserError when the mapping cannot place a component, a
+   * RegistryUnavailable when the registry reads some tags need did not succeed in time (answered 503, retryable).
+   */
+  readonly plan: (snapshot: Snapshot) => PlannedRetag[] | Promise<PlannedRetag[]>
   /** New work was stored: let the worker claim it now rather than at the next poll. */
   readonly onAccepted: (id: string, snapshot: Snapshot, duplicate: boolean) => void
   readonly onRetried: (id: string, count: number) => void
@@ -249,8 +253,14 @@ export function createWebhookServer(deps: WebhookDeps): Server {
       throw new HttpError(422, `Snapshot ${snapshot.name} is not releasable: ${gate.reasons.join('; ')}`)
     let retags: PlannedRetag[]
     try {
-      retags = deps.plan(snapshot)
+      retags = await deps.plan(snapshot)
     } catch (error) {
+      if (error instanceof RegistryUnavailable) {
+        const seconds = Math.max(STORAGE_RETRY_AFTER_S, Math.ceil((error.retryAfterMs ?? 0) / 1000))
+        throw new HttpError(503, `${error.message}; nothing was stored, try again later`, {
+          'retry-after': String(seconds),
+        })
+      }
       throw new HttpError(422, (error as Error).message)
     }
     const accepted = await write(() =>

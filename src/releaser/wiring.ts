@@ -2,27 +2,102 @@ import { readFile } from 'node:fs/promises'
 import { UsageError } from '../cli/errors.js'
 import { parseImageRef } from '../image-ref/index.js'
 import type { Snapshot } from '../snapshot/index.js'
-import { type Allowlist, allowlistViolation, parseAllowEntry } from './allowlist.js'
+import { type Allowlist, allowlistViolation, isAllowed, parseAllowEntry } from './allowlist.js'
 import type { RegistryObserver } from './daemon.js'
-import { type RetagExecutor, RetagFailure } from './executor.js'
+import { RegistryUnavailable, type RetagExecutor, RetagFailure } from './executor.js'
 import type { PlannedRetag } from './journal/index.js'
+
+type PlanFactsInput = Parameters<ReleaseModule['readPlanFacts']>[1]
+type PlanFacts = Awaited<ReturnType<ReleaseModule['readPlanFacts']>>
+
+/**
+ * What `{{ timestamp }}`, `{{ labels.X }}`, `{{ oci_version }}` and `{{ incrementer }}` read from the registry, by
+ * src/release's own readPlanFacts (the reader `konflux-gitops release` uses), bounded by a timeout.
+ */
+export interface PlanFactsReader {
+  read(input: PlanFactsInput): Promise<PlanFacts>
+  close(): Promise<void>
+}
+
+/** How long intake waits for the registry reads one Snapshot's tags need before answering 503. */
+export const PLAN_FACTS_TIMEOUT_MS = 15_000
+
+/**
+ * The releaser's reader of plan facts: its own registry client (same src/registry client and credentials as the
+ * retag engine; few retries, short request timeouts, because a webhook sender is waiting), made on first use.
+ * A registry that does not answer in time, or answers with something retryable (5xx, a reset), is a
+ * RegistryUnavailable: the webhook answers 503 with Retry-After and the Kubernetes watch tries the Snapshot again.
+ */
+export function createPlanFactsReader(options: { timeoutMs?: number } = {}): PlanFactsReader {
+  const timeoutMs = options.timeoutMs ?? PLAN_FACTS_TIMEOUT_MS
+  let client: Promise<import('../registry/index.js').RegistryClient> | undefined
+  const clientOnce = () => {
+    client ??= import('../registry/index.js').then((registry) =>
+      registry.createRegistryClient({ retries: 2, requestTimeoutMs: Math.min(10_000, timeoutMs) }),
+    )
+    return client
+  }
+  return {
+    async read(input) {
+      const [release, registry, reader] = await Promise.all([
+        import('../release/index.js'),
+        import('../registry/index.js'),
+        clientOnce(),
+      ])
+      let timer: NodeJS.Timeout | undefined
+      const work = release.readPlanFacts(reader, input)
+      // The abandoned reads still end on their own (request timeouts); their failure is not unhandled.
+      work.catch(() => {})
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new RegistryUnavailable(
+                `the registry did not answer within ${timeoutMs / 1000} s reading the image facts and tag lists the tags need`,
+              ),
+            ),
+          timeoutMs,
+        )
+      })
+      try {
+        return await Promise.race([work, timeout])
+      } catch (error) {
+        if (error instanceof registry.RegistryError && error.retryable) {
+          throw new RegistryUnavailable(`reading what the tags need: ${error.message}`, {
+            cause: error,
+            ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+          })
+        }
+        throw error
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+    async close() {
+      if (client) await (await client).close()
+    },
+  }
+}
 
 /**
  * Snapshot → retags, by the same planner as `konflux-gitops release` (mapping file or ReleasePlan, tag templates).
  * Planning happens when the webhook accepts the Snapshot, so `{{ release_timestamp }}` is the acceptance time and
- * the stored plan never changes on a retry or restart.
+ * the stored plan never changes on a retry or restart. Tags that need the registry (`{{ timestamp }}`,
+ * `{{ labels.X }}`, `{{ oci_version }}`, `{{ incrementer }}`) are read here too, with `facts`.
  */
 export async function loadPlanner(options: {
   mappingFile: string | undefined
   tags: readonly string[]
   /** Undefined only with --allow-any-registry. */
   allow?: Allowlist | undefined
-}): Promise<(snapshot: Snapshot) => PlannedRetag[]> {
+  /** Registry reads for the tags that need them; without it such tags are refused. */
+  facts?: PlanFactsReader | undefined
+}): Promise<(snapshot: Snapshot) => Promise<PlannedRetag[]>> {
   const release = await import('../release/index.js')
   release.checkTagFlags(options.tags)
   const mapping = await loadMapping(options.mappingFile)
   const tags = [...options.tags]
-  return (snapshot) => planSnapshot(release, snapshot, mapping, tags, options.allow)
+  return (snapshot) => planSnapshot(release, snapshot, mapping, tags, options.allow, options.facts)
 }
 
 /** The `allow:` key of the releaser config (the --mapping file), or undefined. */
@@ -88,27 +163,60 @@ export async function loadMapping(file: string | undefined): Promise<Mapping | u
 type ReleaseModule = typeof import('../release/index.js')
 export type Mapping = import('../release/index.js').Mapping
 
-/** One Snapshot through the release planner, into the journal's retag rows. */
-export function planSnapshot(
+/**
+ * One Snapshot through the release planner, into the journal's retag rows.
+ *
+ * Tags are planned here, at intake, before the journal commit, and never in the worker: the journal stores one
+ * step per concrete `repository:tag`, and its newest-wins (a newer Snapshot supersedes an older one's step for the
+ * same tag) and no-backwards (a tag never moves to an older Snapshot than it points at) rules compare Snapshots
+ * per tag, so the tag must be known when the step is stored. A plan made in the worker could also change between
+ * attempts ({{ incrementer }} sees the tags the previous attempt pushed; a retried step would add a second
+ * number). So the registry reads happen before the 202, and the stored plan is final. The cost: two Snapshots
+ * accepted before the first one's tags land read the same tag list, so both plan the same `{{ incrementer }}`
+ * tag and newest-wins gives it to the newer one (as two `release` runs started together would).
+ */
+export async function planSnapshot(
   release: ReleaseModule,
   snapshot: Snapshot,
   mapping: Mapping | undefined,
   tags: string[],
   allow?: Allowlist,
-): PlannedRetag[] {
-  const needImageConfig = release.componentsNeedingImageConfig({ snapshot, mapping, tags, releaseTime: new Date() })
-  if (needImageConfig.length > 0) {
-    throw new UsageError(
-      `components ${needImageConfig.join(', ')}: {{ timestamp }}, {{ oci_version }} and {{ labels.X }} tags need the image config, which the releaser does not read; use {{ release_timestamp }} or {{ git_sha }}`,
-    )
+  facts?: PlanFactsReader,
+): Promise<PlannedRetag[]> {
+  const input = { snapshot, mapping, tags, releaseTime: new Date() }
+  const images = snapshot.components.map((c) => ({
+    component: c.name,
+    repository: `${c.image.registry}/${c.image.path}`,
+  }))
+  const refuse = (violation: string) =>
+    new UsageError(`Snapshot ${snapshot.name}: ${violation}`, {
+      code: 'not-allowed',
+      hint: 'The releaser only touches the registries and repositories in its allow: list (--allow-source, --allow-target).',
+    })
+  // Before any registry read: an image from a registry the releaser may not touch is refused unread.
+  const sourceViolation = allow ? allowlistViolation(allow, [], images) : undefined
+  if (sourceViolation) throw refuse(sourceViolation)
+  const needImageConfig = release.componentsNeedingImageConfig(input)
+  const needTagList = release.repositoriesNeedingTagList(input)
+  let read: PlanFacts = {}
+  if (needImageConfig.length > 0 || needTagList.length > 0) {
+    if (!facts) {
+      throw new UsageError(
+        `Snapshot ${snapshot.name}: {{ timestamp }}, {{ labels.X }}, {{ oci_version }} and {{ incrementer }} tags need registry reads this planner was not given`,
+      )
+    }
+    if (allow) {
+      const sources = new Set(images.map((i) => i.repository))
+      for (const repo of needTagList) {
+        const name = `${repo.registry}/${repo.path}`
+        if (!sources.has(name) && !isAllowed(allow.targets, name)) {
+          throw refuse(`target ${name} is not in the releaser's allowed targets`)
+        }
+      }
+    }
+    read = await facts.read(input)
   }
-  const needTagList = release.repositoriesNeedingTagList({ snapshot, mapping, tags, releaseTime: new Date() })
-  if (needTagList.length > 0) {
-    throw new UsageError(
-      `${needTagList.map((r) => `${r.registry}/${r.path}`).join(', ')}: {{ incrementer }} tags need the repository's tag list, which the releaser does not read; use konflux-gitops release for them`,
-    )
-  }
-  const plan = release.planRelease({ snapshot, mapping, tags, releaseTime: new Date() })
+  const plan = release.planRelease({ ...input, ...read })
   const retags = plan.retags.map((retag) => ({
     component: retag.component,
     source: `${retag.source.registry}/${retag.source.path}@${retag.source.digest}`,
@@ -117,17 +225,8 @@ export function planSnapshot(
     tag: retag.tag,
     digest: retag.source.digest,
   }))
-  const images = snapshot.components.map((c) => ({
-    component: c.name,
-    repository: `${c.image.registry}/${c.image.path}`,
-  }))
   const violation = allow ? allowlistViolation(allow, retags, images) : undefined
-  if (violation) {
-    throw new UsageError(`Snapshot ${snapshot.name}: ${violation}`, {
-      code: 'not-allowed',
-      hint: 'The releaser only touches the registries and repositories in its allow: list (--allow-source, --allow-target).',
-    })
-  }
+  if (violation) throw refuse(violation)
   return retags
 }
 
