@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
@@ -10,9 +10,27 @@ import { BIN, ROOT, runCli, withTempDir } from '../helpers/cli.js'
 const UNBUNDLED = { KONFLUX_GITOPS_UNBUNDLED: '1' }
 
 describe('the bundled @oclif/core (dist/oclif-core.cjs, loaded by bin/run.js)', () => {
-  it('is built by npm run build', () => {
+  it('is built by npm run build, with no V8 code cache in dist/ (one is valid only for the Node that made it)', () => {
     expect(existsSync(join(ROOT, 'dist/oclif-core.cjs'))).toBe(true)
-    expect(existsSync(join(ROOT, 'dist/oclif-core.cjs.v8cache'))).toBe(true)
+    expect(readdirSync(join(ROOT, 'dist')).filter((f) => f.endsWith('.v8cache'))).toEqual([])
+  })
+
+  it('writes its code cache for the running Node on the first run, and uses it after', async () => {
+    await withTempDir(async (dir) => {
+      const env = { NODE_COMPILE_CACHE: dir }
+      const caches = () =>
+        readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(
+          (f) => f.includes('oclif-core.cjs-') && f.endsWith('.v8cache'),
+        )
+      expect(caches()).toEqual([])
+      expect((await runCli(['--help'], { env })).exitCode).toBe(0)
+      const [cache] = caches()
+      expect(cache).toContain(process.version)
+      const written = statSync(join(dir, cache!)).mtimeMs
+      expect((await runCli(['--help'], { env })).exitCode).toBe(0)
+      // Taken, not rewritten: V8 accepted it.
+      expect(statSync(join(dir, cache!)).mtimeMs).toBe(written)
+    })
   })
 
   it.each([
@@ -65,12 +83,14 @@ describe('the bundled @oclif/core (dist/oclif-core.cjs, loaded by bin/run.js)', 
 describe('requireWithCodeCache (bin/code-cache.js)', () => {
   it('loads a CommonJS file, keeps its code cache, and ignores a cache it cannot use', async () => {
     await withTempDir(async (dir) => {
+      type Loaded = { exports: Record<string, unknown>; cacheUsed: boolean; saveCodeCache: () => void }
       const { requireWithCodeCache } = (await import(pathToFileURL(join(ROOT, 'bin/code-cache.js')).href)) as {
-        requireWithCodeCache: (file: string) => { exports: Record<string, unknown>; saveCodeCache: () => void }
+        requireWithCodeCache: (file: string, options?: { cacheFile?: string }) => Loaded
       }
       const esm = join(dir, 'answer.mjs')
       await writeFile(esm, 'export const answer = 42\n')
       const file = join(dir, 'lib.cjs')
+      const cacheFile = join(dir, 'lib.v8cache')
       await writeFile(
         file,
         [
@@ -82,20 +102,28 @@ describe('requireWithCodeCache (bin/code-cache.js)', () => {
       )
       type Lib = { name: string; load: (url: string) => Promise<number> }
 
-      const first = requireWithCodeCache(file)
+      const first = requireWithCodeCache(file, { cacheFile })
       expect((first.exports as Lib).name).toBe('lib.cjs')
       expect(await (first.exports as Lib).load(pathToFileURL(esm).href)).toBe(42)
-      expect(existsSync(`${file}.v8cache`)).toBe(false)
+      expect(first.cacheUsed).toBe(false)
+      expect(existsSync(cacheFile)).toBe(false)
       first.saveCodeCache()
-      expect(existsSync(`${file}.v8cache`)).toBe(true)
+      expect(existsSync(cacheFile)).toBe(true)
 
-      const cached = requireWithCodeCache(file).exports as Lib
-      expect(await cached.load(pathToFileURL(esm).href)).toBe(42)
+      const cached = requireWithCodeCache(file, { cacheFile })
+      expect(cached.cacheUsed).toBe(true)
+      expect(await (cached.exports as Lib).load(pathToFileURL(esm).href)).toBe(42)
 
-      await writeFile(`${file}.v8cache`, 'not a V8 code cache')
-      const afterBadCache = requireWithCodeCache(file).exports as Lib
-      expect(afterBadCache.name).toBe('lib.cjs')
-      expect(await afterBadCache.load(pathToFileURL(esm).href)).toBe(42)
+      // V8 keeps what this process compiled, whatever cache it is given: change the source so it must compile
+      // again. A cache made for other source is rejected; so is one that is not a cache at all.
+      await writeFile(file, `${await readFile(file, 'utf8')}\n// changed`)
+      expect(requireWithCodeCache(file, { cacheFile }).cacheUsed).toBe(false)
+      await writeFile(file, `${await readFile(file, 'utf8')}\n// changed again`)
+      await writeFile(cacheFile, 'not a V8 code cache')
+      const afterBadCache = requireWithCodeCache(file, { cacheFile })
+      expect(afterBadCache.cacheUsed).toBe(false)
+      expect((afterBadCache.exports as Lib).name).toBe('lib.cjs')
+      expect(await (afterBadCache.exports as Lib).load(pathToFileURL(esm).href)).toBe(42)
     })
   })
 })
