@@ -7,6 +7,7 @@
  *   proxy.faults.push({ method: 'PUT', path: /manifests\/released$/, times: 2, respond: { status: 503, headers: { 'retry-after': '1' } } })
  *   proxy.faults.push({ method: 'GET', path: /manifests\/sha256:/, times: 10, corrupt: true })
  *   client against proxy.host …; proxy.requests → [{ method, path, status }]
+ *   proxy.latencyMs = 50      // every request waits this long before it is forwarded: a registry far away
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
@@ -44,6 +45,8 @@ export interface FaultProxy {
   maxInFlight: number
   /** TCP (or TLS) connections accepted since start: keep-alive shows as few connections for many requests. */
   connections: number
+  /** Added to every request before it is forwarded (default 0): a remote registry's round trip on loopback. */
+  latencyMs: number
   stop(): Promise<void>
 }
 
@@ -64,6 +67,7 @@ export async function startFaultProxy(registry: TestRegistry): Promise<FaultProx
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const body = Buffer.concat(chunks)
+    if (proxy.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, proxy.latencyMs))
     const fault = faults.find(
       (f) =>
         f.times > 0 &&
@@ -131,6 +135,7 @@ export async function startFaultProxy(registry: TestRegistry): Promise<FaultProx
     requests,
     maxInFlight: 0,
     connections: 0,
+    latencyMs: 0,
     stop: async () => {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
