@@ -65,6 +65,12 @@ journal written by a newer releaser is refused. Per tag the newest Snapshot wins
 name): a late or retried older Snapshot never moves a tag back. Failed retags are retried with backoff (and the
 registry's Retry-After) and, after --max-attempts, kept as failed until \`konflux-gitops releaser retry\`.
 
+Tags are planned when a Snapshot is accepted, by the planner \`konflux-gitops release\` uses (the same
+templates, Konflux's apply-mapping expansion): {{ timestamp }}, {{ labels.NAME }}, {{ oci_version }} and
+{{ incrementer }} read the image config and the target's tag list then, before the journal commit, so the stored
+plan never changes on a retry. A registry that cannot be read for them within 15 s (or answers 5xx) gets the
+webhook a 503 with Retry-After and nothing stored; the Kubernetes watch tries that Snapshot again.
+
 With --kubernetes it also lists and watches Snapshots (appstudio.redhat.com/v1alpha1) in the cluster, resuming
 from the last resourceVersion, and takes each application's mapping from --mapping or its ReleasePlan. Replicas
 elect a leader with a coordination.k8s.io Lease: only the leader watches (from the resourceVersion in the journal).

@@ -214,4 +214,51 @@ describe('konflux-gitops releaser --kubernetes (fake API server, real registry)'
       }
     })
   })
+
+  it("expands a ReleasePlan's {{ timestamp }} and {{ incrementer }} tags for a watched Snapshot, as release does", async () => {
+    await withTempDir(async (dir) => {
+      const digest = await registry.pushImage('acme/kbuild/cart', 'b1', {
+        labels: { 'build-date': '2026-11-20T23:59:59Z' },
+      })
+      const old = await registry.pushImage('acme/kcart/api', 'v-2')
+      api.put(
+        {
+          apiVersion: 'appstudio.redhat.com/v1alpha1',
+          kind: 'ReleasePlan',
+          metadata: { name: 'cart-released', namespace: 'acme-tenant' },
+          spec: {
+            application: 'cart',
+            data: {
+              mapping: {
+                defaults: { timestampFormat: '%F' },
+                components: [
+                  {
+                    name: 'api',
+                    repository: `${registry.host}/acme/kcart/api`,
+                    tags: ['{{ timestamp }}', 'v-{{ incrementer }}'],
+                  },
+                ],
+              },
+            },
+          },
+        } as never,
+        'releaseplans',
+      )
+      api.put(snapshot('cart-1', '2026-11-27T09:00:00Z', `${registry.host}/acme/kbuild/cart@${digest}`, true, 'cart'))
+      const running = await daemon(dir, join(dir, 'state'))
+      try {
+        // Both tags of the release (one repository: one lane, in either order).
+        await until(
+          'cart-1 released',
+          async () =>
+            (await registry.resolveTag('acme/kcart/api', 'v-3')) === digest &&
+            (await registry.resolveTag('acme/kcart/api', '2026-11-20')) === digest,
+        )
+        expect(await registry.resolveTag('acme/kcart/api', 'v-2')).toBe(old)
+      } finally {
+        running.kill('SIGTERM')
+      }
+      expect(await running.exited).toBe(0)
+    })
+  })
 })
