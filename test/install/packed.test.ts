@@ -91,6 +91,19 @@ describe('the packed package, installed without its optional dependencies', () =
     expect(error.hint).toMatch(/npm install renovate@\^\d+/)
   })
 
+  it('doctor --renovate says the Renovate lines need renovate, and how to install it', async () => {
+    // The registry is a closed loopback port: doctor's registry line fails fast and nothing leaves the machine.
+    const init = ['init', 'doctored', '--app', 'shop', '--component', 'api=127.0.0.1:1/acme/shop/api']
+    expectExit(await cli(init), 0)
+    const result = await cli(['doctor', 'doctored', '--renovate', '--timeout', '5', '--json'])
+    const checks = (result.json as { checks: { id: string; status: string; message: string; fix: string | null }[] })
+      .checks
+    const lookup = checks.find((c) => c.id === 'updater.renovate-lookup')!
+    expect(lookup).toMatchObject({ status: 'fail', message: expect.stringContaining('renovate is not installed') })
+    expect(lookup.fix).toMatch(/npm install renovate@\^\d+/)
+    expect(checks.find((c) => c.id === 'updater.coverage')).toMatchObject({ status: 'warn' })
+  })
+
   it('releaser --kubernetes says it needs @kubernetes/client-node before it opens anything', async () => {
     const secret = join(dir, 'webhook-secret')
     await writeFile(secret, 'a'.repeat(64))
