@@ -9,7 +9,9 @@ export default class ReleasePlanCommand extends BaseCommand {
 a tenant pipeline), the ServiceAccount, Role and RoleBinding that pipeline needs to read the Snapshot and the
 ReleasePlan, and the Tekton Pipeline itself, which runs \`konflux-gitops release\` with push credentials from a
 kubernetes.io/dockerconfigjson Secret. Commit the Pipeline where --pipeline-repo/--pipeline-path say, apply the rest.
-Nothing is written; --json returns the documents as objects.
+The Pipeline declares exactly what release-service starts a tenant pipeline with (params release, releasePlan,
+snapshot; workspace release-workspace, where the full report is written). The documents are the template
+scaffolds/releaseplan/releaseplan.yaml filled in. Nothing is written; --json returns the documents as objects.
 
 ${EXIT_CODES_HELP}`
   static override examples = [

@@ -2,11 +2,13 @@
  * `konflux-gitops releaseplan`: the Konflux objects that make Konflux itself run `konflux-gitops release` on every
  * Snapshot that passed its tests: a ReleasePlan (auto-release, the mapping, a tenant pipeline), the tenant Pipeline
  * to commit where the ReleasePlan's git resolver finds it, and the RBAC its ServiceAccount needs to read the
- * Snapshot and ReleasePlan. Pure: objects in, YAML out.
+ * Snapshot and ReleasePlan. Pure: the template scaffolds/releaseplan/releaseplan.yaml filled in, YAML out.
  */
-import { stringify } from 'yaml'
+import { type Document, parseAllDocuments } from 'yaml'
 import { UsageError } from '../cli/errors.js'
 import { IMAGE_REPOSITORY, ownVersion } from '../cli/package-info.js'
+import { parseImageRef } from '../image-ref/index.js'
+import { renderTemplate } from '../scaffold/templates.js'
 import { DEFAULT_TAG } from './plan.js'
 import { TAG_PATTERN } from './templates.js'
 
@@ -40,6 +42,7 @@ export interface ReleasePlanResult {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 
 export function renderReleasePlan(input: ReleasePlanInput): ReleasePlanResult {
   if ((input.application === undefined) === (input.componentGroup === undefined)) {
@@ -63,144 +66,64 @@ export function renderReleasePlan(input: ReleasePlanInput): ReleasePlanResult {
       throw new UsageError(`--tag ${JSON.stringify(tag)}: a tag may contain only letters, digits, ".", "_" and "-"`)
     }
   }
+  for (const [flagName, value] of [
+    ['--pipeline-repo', input.pipelineRepo],
+    ['--pipeline-revision', input.pipelineRevision],
+    ['--pipeline-path', input.pipelinePath],
+    ['--registry-secret', input.registrySecret],
+    ['--service-account', input.serviceAccount],
+    ['--runner-image', input.runnerImage],
+  ] as const) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+    if (value !== undefined && (value.trim() === '' || /[\u0000-\u001f\u007f]/.test(value))) {
+      throw new UsageError(`${flagName} ${JSON.stringify(value)}: empty or holds a control character (a newline?)`)
+    }
+  }
   const name = `${owner}-konflux-gitops-release`
   const serviceAccount = input.serviceAccount ?? 'konflux-gitops-releaser'
   const pipelinePath = input.pipelinePath ?? '.tekton/konflux-gitops-release.yaml'
   const registrySecret = input.registrySecret ?? `${owner}-release-push`
   const runnerImage = input.runnerImage ?? `${IMAGE_REPOSITORY}:${input.cliVersion ?? ownVersion()}`
-  const namespaceMeta = input.namespace ? { namespace: input.namespace } : {}
-
-  const releasePlan = {
-    apiVersion: 'appstudio.redhat.com/v1alpha1',
-    kind: 'ReleasePlan',
-    metadata: {
-      name,
-      ...namespaceMeta,
-      labels: {
-        'release.appstudio.openshift.io/auto-release': 'true',
-        'release.appstudio.openshift.io/standing-attribution': 'true',
-      },
-    },
-    spec: {
-      ...(input.application !== undefined ? { application: owner } : { componentGroup: owner }),
-      data: { mapping: { defaults: { tags } } },
-      tenantPipeline: {
-        serviceAccountName: serviceAccount,
-        timeouts: { pipeline: '30m0s' },
-        pipelineRef: {
-          resolver: 'git',
-          params: [
-            { name: 'url', value: input.pipelineRepo ?? 'https://github.com/OWNER/GITOPS-REPO.git' },
-            { name: 'revision', value: input.pipelineRevision ?? 'main' },
-            { name: 'pathInRepo', value: pipelinePath },
-          ],
-        },
-      },
-    },
+  for (const [flagName, value] of [
+    ['--service-account', serviceAccount],
+    ['--registry-secret', registrySecret],
+  ] as const) {
+    if (value.length > 253 || !DNS_SUBDOMAIN.test(value)) {
+      throw new UsageError(`${flagName} ${JSON.stringify(value)} is not a Kubernetes object name`, {
+        hint: 'Lowercase letters, digits, "-" and ".", as in `kubectl get serviceaccounts,secrets`.',
+      })
+    }
   }
-
-  // Konflux passes `snapshot` and `releasePlan` as "<namespace>/<name>"; the step reads both through the API with
-  // the pod's ServiceAccount token, with the Node.js of the konflux-gitops image (nothing is installed at run time).
-  const script = `#!/usr/bin/env bash
-set -euo pipefail
-api=https://kubernetes.default.svc/apis/appstudio.redhat.com/v1alpha1
-get() { # $1 = plural, $2 = namespace/name
-  node -e '
-    const [plural, ref] = process.argv.slice(1); const [ns, name] = ref.split("/")
-    const fs = require("node:fs"), https = require("node:https")
-    const sa = "/var/run/secrets/kubernetes.io/serviceaccount"
-    https.get(process.env.API + "/namespaces/" + ns + "/" + plural + "/" + name, {
-      ca: fs.readFileSync(sa + "/ca.crt"), headers: { authorization: "Bearer " + fs.readFileSync(sa + "/token", "utf8") },
-    }, (res) => { let s = ""; res.on("data", (c) => (s += c)); res.on("end", () => {
-      if (res.statusCode !== 200) { console.error(plural + " " + ref + ": HTTP " + res.statusCode); process.exit(1) }
-      process.stdout.write(s) }) })' "$1" "$2"
-}
-export API="$api"
-get snapshots "$(params.snapshot)" > /tmp/snapshot.json
-get releaseplans "$(params.releasePlan)" > /tmp/releaseplan.json
-# The full report goes to this step's log; the result (Tekton keeps at most 4096 bytes of results) gets the
-# summary and digests only.
-DOCKER_CONFIG=/docker-config konflux-gitops release \\
-  --snapshot /tmp/snapshot.json --mapping /tmp/releaseplan.json --json --result-file "$(results.report.path)"
-`
-
-  const pipeline = {
-    apiVersion: 'tekton.dev/v1',
-    kind: 'Pipeline',
-    metadata: { name: 'konflux-gitops-release' },
-    spec: {
-      description: `Retags the images of a tested Snapshot of ${owner} (konflux-gitops release).`,
-      params: [
-        { name: 'release', type: 'string', description: 'namespace/name of the Release' },
-        { name: 'releasePlan', type: 'string', description: 'namespace/name of the ReleasePlan' },
-        { name: 'snapshot', type: 'string', description: 'namespace/name of the Snapshot' },
-      ],
-      results: [{ name: 'report', value: '$(tasks.release.results.report)' }],
-      tasks: [
-        {
-          name: 'release',
-          params: [
-            { name: 'snapshot', value: '$(params.snapshot)' },
-            { name: 'releasePlan', value: '$(params.releasePlan)' },
-          ],
-          taskSpec: {
-            params: [
-              { name: 'snapshot', type: 'string' },
-              { name: 'releasePlan', type: 'string' },
-            ],
-            results: [
-              {
-                name: 'report',
-                description: 'summary and digests (the full konflux-gitops release --json is in the log)',
-              },
-            ],
-            volumes: [
-              {
-                name: 'docker-config',
-                secret: { secretName: registrySecret, items: [{ key: '.dockerconfigjson', path: 'config.json' }] },
-              },
-            ],
-            steps: [
-              {
-                name: 'release',
-                image: runnerImage,
-                volumeMounts: [{ name: 'docker-config', mountPath: '/docker-config', readOnly: true }],
-                script,
-              },
-            ],
-          },
-        },
-      ],
-    },
+  try {
+    parseImageRef(runnerImage)
+  } catch (error) {
+    throw new UsageError(`--runner-image ${JSON.stringify(runnerImage)}: ${(error as Error).message}`)
   }
-
-  const role = {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'Role',
-    metadata: { name: serviceAccount, ...namespaceMeta },
-    rules: [{ apiGroups: ['appstudio.redhat.com'], resources: ['snapshots', 'releaseplans'], verbs: ['get'] }],
+  // Values go in as YAML double-quoted scalars (JSON strings) where a flag could hold characters plain YAML
+  // would misread; names are checked Kubernetes names, the image a parsed reference, tags checked above. The
+  // namespace, when given, is set with the Document API.
+  const quoted = (value: string) => JSON.stringify(value)
+  const text = renderTemplate('releaseplan/releaseplan.yaml', {
+    owner,
+    ownerField: input.application !== undefined ? 'application' : 'componentGroup',
+    name,
+    tags: `[${tags.map(quoted).join(', ')}]`,
+    serviceAccount,
+    registrySecret,
+    pipelineRepo: quoted(input.pipelineRepo ?? 'https://github.com/OWNER/GITOPS-REPO.git'),
+    pipelineRepoWords: input.pipelineRepo ?? 'your GitOps repository',
+    pipelineRevision: quoted(input.pipelineRevision ?? 'main'),
+    pipelinePath,
+    pipelinePathValue: quoted(pipelinePath),
+    runnerImage,
+  })
+  const parsed = parseAllDocuments(text)
+  if (input.namespace) {
+    for (const doc of parsed.slice(0, 4)) (doc as Document).setIn(['metadata', 'namespace'], input.namespace)
+    ;(parsed[3] as Document).setIn(['subjects', 0, 'namespace'], input.namespace)
   }
-  const serviceAccountDoc = {
-    apiVersion: 'v1',
-    kind: 'ServiceAccount',
-    metadata: { name: serviceAccount, ...namespaceMeta },
-    secrets: [{ name: registrySecret }],
-  }
-  const binding = {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'RoleBinding',
-    metadata: { name: serviceAccount, ...namespaceMeta },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: serviceAccount },
-    subjects: [{ kind: 'ServiceAccount', name: serviceAccount, ...namespaceMeta }],
-  }
-  const documents = [releasePlan, serviceAccountDoc, role, binding, pipeline]
-  const header = [
-    `# Konflux runs konflux-gitops release for every Snapshot of ${owner} that passes its tests.`,
-    `# 1. Commit the Pipeline (last document) to ${pipelinePath} in ${input.pipelineRepo ?? 'your GitOps repository'}.`,
-    `# 2. Create the Secret ${registrySecret} (kubernetes.io/dockerconfigjson) with push access to the release repositories.`,
-    '# 3. kubectl apply the other documents in your tenant namespace.',
-  ].join('\n')
-  const yaml = `${header}\n${documents.map((d) => stringify(d, { lineWidth: 0 })).join('---\n')}`
+  const documents = parsed.map((doc) => (doc as Document).toJS() as Record<string, unknown>)
+  const yaml = input.namespace ? parsed.map((doc) => doc.toString({ lineWidth: 0 })).join('') : text
   return {
     application: owner,
     ...(input.componentGroup !== undefined ? { componentGroup: owner } : {}),

@@ -1,6 +1,8 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { parseAllDocuments } from 'yaml'
-import { runCli, schemaErrors } from '../helpers/cli.js'
+import { ROOT, runCli, schemaErrors } from '../helpers/cli.js'
 
 describe('konflux-gitops releaseplan', () => {
   test('prints a ReleasePlan wired to a tenant pipeline that runs release, plus the RBAC it needs', async () => {
@@ -59,5 +61,46 @@ describe('konflux-gitops releaseplan', () => {
     expect(both.exitCode).toBe(2)
     const neither = await runCli(['releaseplan'])
     expect(neither.exitCode).toBe(2)
+  })
+
+  test('the tenant Pipeline declares exactly the params and workspace release-service starts it with', async () => {
+    // release-service's tenant PipelineRun (controllers/release/adapter.go createTenantPipelineRun): params
+    // release, releasePlan and snapshot from the object references, plus the ReleasePlan's tenantPipeline.params
+    // (none here), and one workspace named DEFAULT_RELEASE_WORKSPACE_NAME, release-workspace.
+    const result = await runCli(['releaseplan', '--application', 'shop', '--namespace', 'acme-tenant'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    const docs = parseAllDocuments(result.stdout).map((d) => d.toJS())
+    expect(docs[0].spec.tenantPipeline.params).toBeUndefined()
+    const pipeline = docs[4].spec
+    expect(pipeline.params.map((p: { name: string }) => p.name).sort()).toEqual(['release', 'releasePlan', 'snapshot'])
+    expect(pipeline.workspaces.map((w: { name: string }) => w.name)).toEqual(['release-workspace'])
+    // The full report lands in that workspace too (the 4096-byte result holds only the summary).
+    expect(pipeline.tasks[0].workspaces).toEqual([{ name: 'data', workspace: 'release-workspace' }])
+    expect(pipeline.tasks[0].taskSpec.steps[0].script).toContain('| tee "$(workspaces.data.path)/report.json"')
+    // Every namespaced object (and the RoleBinding's subject) in the tenant namespace.
+    expect(docs.slice(0, 4).map((d) => d.metadata.namespace)).toEqual(Array(4).fill('acme-tenant'))
+    expect(docs[3].subjects[0].namespace).toBe('acme-tenant')
+  })
+
+  test('is the template scaffolds/releaseplan/releaseplan.yaml filled in, comments kept', async () => {
+    const template = await readFile(join(ROOT, 'scaffolds/releaseplan/releaseplan.yaml'), 'utf8')
+    const result = await runCli(['releaseplan', '--application', 'shop', '--namespace', 'acme-tenant'])
+    for (const line of template.split('\n').filter((l) => l.trim().startsWith('#') && !l.includes('${'))) {
+      expect(result.stdout).toContain(line)
+    }
+    // A flag value that would break out of its YAML scalar or a comment is refused, nothing printed.
+    const injected = await runCli([
+      'releaseplan',
+      '--application',
+      'shop',
+      '--pipeline-repo',
+      'https://x\nkind: Secret',
+    ])
+    expect(injected.exitCode).toBe(2)
+    expect(injected.stderr).toContain('--pipeline-repo')
+    expect(injected.stdout).toBe('')
+    const badAccount = await runCli(['releaseplan', '--application', 'shop', '--service-account', 'a: b'])
+    expect(badAccount.exitCode).toBe(2)
+    expect(badAccount.stderr).toContain('is not a Kubernetes object name')
   })
 })
