@@ -11,8 +11,9 @@ export default class IntegrationAdd extends BaseCommand {
 (IntegrationTestScenario, appstudio.redhat.com/v1beta2) and integration/pipelines/deploy-and-test.yaml (a Tekton
 Pipeline), then commits. For every Snapshot, Konflux runs the pipeline from this repo through the git resolver: it
 provisions an ephemeral namespace, deploys exactly the Snapshot's images with this repo's manifests
-(konflux-gitops render --snapshot "$SNAPSHOT" --build | kubectl apply -f -), waits for the rollouts, then runs the
-run-tests task: put your tests there. init --integration-test does the same.
+(konflux-gitops render --snapshot "$SNAPSHOT" --build | kubectl apply -f -: kustomize, or helm template on a Helm
+repo), waits for the rollouts, then runs the run-tests task: put your tests there. init --integration-test does the
+same, on every repo shape.
 
 The pipeline is read from repoURL at the spec's branch: --repo-url sets repoURL (default: the origin remote).
 Apply the scenario in your Konflux tenant namespace once pushed:
@@ -32,7 +33,8 @@ ${EXIT_CODES_HELP}`
   }
   static override flags = {
     env: Flags.string({
-      description: 'environment overlay the Snapshot is deployed on top of (default: stage, else the first)',
+      description:
+        'environment the Snapshot is deployed on top of: its overlay, or its Helm values (default: stage, else the first)',
     }),
     'repo-url': Flags.string({ description: 'URL Konflux clones this repo from (default: repoURL, else origin)' }),
     name: Flags.string({ description: 'name of the scenario and pipeline (default: <app>-deploy-and-test)' }),

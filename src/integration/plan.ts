@@ -11,7 +11,7 @@ export interface IntegrationTestOptions {
   readonly repoUrl: string
   /** Branch, tag or commit the scenario and pipeline read. */
   readonly revision: string
-  /** The environment overlay the Snapshot goes on top of; undefined: the spec's default (see defaultTestEnvironment). */
+  /** The environment (overlay or Helm values) the Snapshot goes on top of; undefined: the spec's default (see defaultTestEnvironment). */
   readonly env?: string | undefined
   /** Name of the scenario and pipeline; default `<app>-deploy-and-test`. */
   readonly name?: string | undefined

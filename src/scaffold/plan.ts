@@ -1,5 +1,4 @@
 import type { Document } from 'yaml'
-import { UsageError } from '../cli/errors.js'
 import { ownVersion } from '../cli/package-info.js'
 import { integrationTestFiles } from '../integration/plan.js'
 import type { ReadText } from '../pins/index.js'
@@ -61,16 +60,7 @@ export function planFiles(input: PlanInput): DesiredFile[] {
     })
   }
   if (spec.integrationTest) {
-    if (spec.flavour === 'helm') {
-      // Its pipeline deploys with `render --build | kubectl apply`, and its images carry kubectl but no helm.
-      throw new UsageError(
-        'the ephemeral-environment integration test supports kustomize repos only; this repo is helm',
-        {
-          code: 'unsupported-shape',
-          hint: `Remove integrationTest from ${SPEC_FILE}, or deploy the Snapshot with: konflux-gitops render --snapshot FILE --env ENV --build | kubectl apply -f -`,
-        },
-      )
-    }
+    // One pipeline for every shape: its deploy step runs `konflux-gitops render --build` (kustomize or helm).
     files.push(...integrationTestFiles(spec, { repoUrl: spec.repoURL ?? REPO_URL_PLACEHOLDER, revision: spec.branch }))
   }
   const renamedFrom = input.previous?.app

@@ -90,7 +90,7 @@ export const repoSpec = z.strictObject({
   /** Ephemeral-environment integration test (integration/, issue 8): written while present. */
   integrationTest: z
     .strictObject({
-      /** The environment overlay a Snapshot is deployed on top of; default stage, else the first. */
+      /** The environment (overlay or Helm values) a Snapshot is deployed on top of; default stage, else the first. */
       env: dnsLabel('integrationTest.env').optional(),
       /** Name of the IntegrationTestScenario and its Pipeline; default <app>-deploy-and-test. */
       name: dnsLabel('integrationTest.name').optional(),

@@ -69,8 +69,7 @@ describe.each(SHAPES)('generated objects on $flavour + $updater (argocd $argocd)
         argocd,
         '--git-remote',
         'git@github.com:acme/shop-gitops.git',
-        // The ephemeral-environment integration test is for kustomize repos.
-        ...(flavour === 'kustomize' ? ['--integration-test'] : []),
+        '--integration-test',
       ])
       expectExit(init, 0)
       const checked: Checked[] = []
@@ -109,9 +108,8 @@ describe.each(SHAPES)('generated objects on $flavour + $updater (argocd $argocd)
       const kinds = new Set(checked.map((c) => c.kind))
       expect([...kinds].sort()).toEqual(
         expect.arrayContaining([
-          ...(flavour === 'kustomize'
-            ? ['appstudio.redhat.com/v1beta2/IntegrationTestScenario', 'tekton.dev/v1/Pipeline']
-            : []),
+          'appstudio.redhat.com/v1beta2/IntegrationTestScenario',
+          'tekton.dev/v1/Pipeline',
           'apps/v1/Deployment',
           'v1/Service',
           argocd === 'applicationset' ? 'argoproj.io/v1alpha1/ApplicationSet' : 'argoproj.io/v1alpha1/Application',

@@ -8,13 +8,14 @@
  *      (no .kg-tmp-* file, no journal, a clean tree);
  *   4. again, where the command is idempotent: nothing to do, no new commit.
  *
- * `integration add` on a Helm repo is refused (exit 2, unsupported-shape): its pipeline deploys with kubectl only.
+ * `integration add` writes the same scenario and pipeline on every shape (its deploy step is `render --build`).
  */
 import { execFile } from 'node:child_process'
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
 import { pinStoreFor } from '../../src/pins/index.js'
 import { repoReader } from '../../src/repo/index.js'
 import { readSpec } from '../../src/spec/index.js'
@@ -110,8 +111,6 @@ interface Cell {
   readonly idempotent: boolean
   /** The JSON schema of its result. */
   readonly schema: string
-  /** Only on these flavours; elsewhere it is refused with exit 2 and this code. */
-  readonly onlyKustomize?: string
 }
 
 function cells(repo: string): Cell[] {
@@ -141,7 +140,6 @@ function cells(repo: string): Cell[] {
       args: ['integration', 'add', repo, '--repo-url', 'https://github.com/acme/shop-gitops.git'],
       idempotent: true,
       schema: 'integration add',
-      onlyKustomize: 'unsupported-shape',
     },
     {
       command: 'freeze',
@@ -200,11 +198,6 @@ describe.each(SHAPES)('every writing command on $flavour + $updater', ({ flavour
         }
         const label = `${cell.command} on ${flavour}+${updater}`
         const before = await repoState(repo)
-        if (cell.onlyKustomize && flavour === 'helm') {
-          expectCode(await runCli([...cell.args, '--json']), 2, cell.onlyKustomize)
-          expect(await repoState(repo), label).toEqual(before)
-          continue
-        }
 
         const hooked = await runCli([...cell.args, '--json'], { env: hook.fail })
         expectCode(hooked, 1, 'commit-failed')
@@ -240,6 +233,11 @@ describe.each(SHAPES)('every writing command on $flavour + $updater', ({ flavour
       expect(spec.components.map((c) => c.name)).toEqual(['api', 'web', 'worker'])
       expect(spec.environments.map((e) => e.name)).toEqual(['dev', 'stage', 'prod'])
       expect(spec.environments.find((e) => e.name === 'dev')?.frozen).toBeDefined()
+      // integration add: the scenario and the pipeline it runs, on this shape as on every other.
+      expect(spec.integrationTest).toBeDefined()
+      const kind = async (path: string) => (parse(await readFile(join(repo, path), 'utf8')) as { kind: string }).kind
+      expect(await kind('integration/integration-test-scenario.yaml')).toBe('IntegrationTestScenario')
+      expect(await kind('integration/pipelines/deploy-and-test.yaml')).toBe('Pipeline')
       const pins = (env: string) =>
         pinStoreFor(spec)
           .read(spec, env, repoReader(repo))
