@@ -137,17 +137,32 @@ describe('init --flavour helm', () => {
     })
   })
 
-  it('integration add on a Helm repo is refused (exit 2) and leaves the repo as it was', async () => {
+  it('integration add on a Helm repo writes the same scenario and pipeline as on a kustomize repo, and validate passes', async () => {
     await withTempDir(async (tmp) => {
-      const first = await runCli(['init', 'demo', '--from-snapshot', SNAPSHOT, '--flavour', 'helm'], { cwd: tmp })
-      expect(first.exitCode, first.stderr).toBe(0)
-      const spec = await read(join(tmp, 'demo'), 'konflux-gitops.yaml')
-      const result = await runCli(['integration', 'add', 'demo', '--repo-url', 'https://example.com/x.git'], {
-        cwd: tmp,
-      })
-      expect(result.exitCode).toBe(2)
-      expect(result.stderr).toContain('supports kustomize repos only')
-      expect(await read(join(tmp, 'demo'), 'konflux-gitops.yaml')).toBe(spec)
+      const written: Record<string, string[]> = {}
+      for (const flavour of ['kustomize', 'helm']) {
+        const first = await runCli(['init', flavour, '--from-snapshot', SNAPSHOT, '--flavour', flavour], { cwd: tmp })
+        expect(first.exitCode, first.stderr).toBe(0)
+        const repo = join(tmp, flavour)
+        const result = await runCli(['integration', 'add', repo, '--repo-url', 'https://example.com/x.git', '--json'])
+        expect(result.exitCode, result.stderr).toBe(0)
+        expect((result.json as Loose).created).toEqual(
+          expect.arrayContaining([
+            'integration/integration-test-scenario.yaml',
+            'integration/pipelines/deploy-and-test.yaml',
+          ]),
+        )
+        expect(await read(repo, 'konflux-gitops.yaml')).toContain('integrationTest: {}')
+        written[flavour] = [
+          await read(repo, 'integration/integration-test-scenario.yaml'),
+          await read(repo, 'integration/pipelines/deploy-and-test.yaml'),
+        ]
+        const validate = await runCli(['validate', repo])
+        expect(validate.exitCode, validate.stdout).toBe(0)
+      }
+      // One pipeline for every shape: its deploy step is `konflux-gitops render --build`, which runs helm template here.
+      expect(written.helm).toEqual(written.kustomize)
+      expect(written.helm![1]).toContain('konflux-gitops render --snapshot "$SNAPSHOT"')
     })
   })
 })
