@@ -112,6 +112,10 @@ describe('releaser: tags that need registry reads, as release plans them (real p
         const release = await settled(daemon.url, accepted.body.id)
         expect(release.state, JSON.stringify(release)).toBe('released')
         expect(release.retags.map((r) => `${r.target}@${r.digest}`).sort()).toEqual(expected)
+        // Sent again after its tags landed (a redelivery): the stored plan stands, no second incrementer tag.
+        const again = await post(daemon.url, body)
+        expect(again.status).toBe(200)
+        expect(again.body).toMatchObject({ id: accepted.body.id, duplicate: true })
       } finally {
         daemon.kill('SIGTERM')
       }
