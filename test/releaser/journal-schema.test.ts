@@ -120,7 +120,7 @@ describe('journal schema', () => {
     await client.connect()
     try {
       const { rows } = await client.query('SELECT version FROM schema_migrations ORDER BY version')
-      expect(rows.map((r) => r.version)).toEqual([1, 2])
+      expect(rows.map((r) => r.version)).toEqual([1, 2, 3])
       await client.query(`INSERT INTO schema_migrations (version, name) VALUES ($1, 'from the future')`, [
         SCHEMA_VERSION + 1,
       ])

@@ -296,32 +296,27 @@ export class StepJournal implements Journal {
     live: { sql: string; params: Value[] },
   ): Promise<Row[]> {
     return this.db.transaction(async (tx) => {
-      const keys = await tx.all(
-        `SELECT s.key, MIN(s.next_at) AS due_at, MIN(s.id) AS first FROM steps s
-         WHERE s.kind = ? AND s.state = 'pending' AND s.next_at <= ?
-           AND NOT EXISTS (SELECT 1 FROM steps c WHERE c.key = s.key AND c.state = 'pending' AND ${live.sql})
-         GROUP BY s.key ORDER BY due_at, first LIMIT ?`,
-        [kind, now, ...live.params, limit],
-      )
+      const keys = await this.dueKeys(tx, kind, limit, now, live)
       // One round trip for the keys' locks, one per key to pick its step, one to record the claims: a claim costs
       // a few milliseconds on PostgreSQL whatever the number of keys (it runs after every settled step).
       const locked = await this.db.lockKeys(
         tx,
-        keys.map((row) => String(row.key)),
+        keys.map((due) => due.key),
       )
+      const targets = new Map(keys.map((due) => [due.key, due.target]))
       const claimed: Row[] = []
       for (const key of locked) {
         // Under the key's lock, with a fresh look: a claim another replica committed meanwhile is seen here.
         const free = `NOT EXISTS (SELECT 1 FROM steps c WHERE c.key = ? AND c.state = 'pending' AND ${live.sql})`
+        // A retag: of the tag whose step is due first on this key, the newest Snapshot's step (the older ones are
+        // superseded when it runs).
         const step =
           kind === 'retag'
             ? await tx.get(
                 `${STEP_WITH_RELEASE}
-                 WHERE s.target = (SELECT f.target FROM steps f WHERE f.key = ? AND f.kind = 'retag'
-                                     AND f.state = 'pending' AND f.next_at <= ? ORDER BY f.next_at, f.id LIMIT 1)
-                   AND s.state = 'pending' AND s.next_at <= ? AND ${free}
+                 WHERE s.target = ? AND s.state = 'pending' AND s.next_at <= ? AND ${free}
                  ORDER BY r.created_at DESC, r.snapshot DESC, s.id LIMIT 1${this.db.skipLocked}`,
-                [key, now, now, key, ...live.params],
+                [targets.get(key) ?? null, now, key, ...live.params],
               )
             : await tx.get(
                 `${STEP_WITH_RELEASE}
@@ -339,6 +334,44 @@ export class StepJournal implements Journal {
       }
       return claimed
     })
+  }
+
+  /**
+   * Up to `limit` serialisation keys with due steps and no live claim, in the order their first due step became
+   * due, each with that step's target. Walks the due index (kind, state, next_at, id) in batches and stops as soon
+   * as it has `limit` keys, so a claim reads about `limit` rows plus the steps already claimed, not every pending
+   * step (grouping all pending steps by key made each claim of a 10,000-step Snapshot read all of them). A key with
+   * many waiting steps under a live claim is walked past (its steps are read, then skipped): still no worse than
+   * the grouping was.
+   */
+  private async dueKeys(
+    tx: Statements,
+    kind: 'retag' | 'notify',
+    limit: number,
+    now: number,
+    live: { sql: string; params: Value[] },
+  ): Promise<Array<{ key: string; target: string | null }>> {
+    const batch = Math.max(64, limit * 2)
+    const keys = new Map<string, string | null>()
+    let after: [number, number] = [-1, -1]
+    for (;;) {
+      const rows = await tx.all(
+        `SELECT s.key, s.target, s.next_at, s.id FROM steps s
+         WHERE s.kind = ? AND s.state = 'pending' AND s.next_at <= ? AND (s.next_at, s.id) > (?, ?)
+           AND NOT EXISTS (SELECT 1 FROM steps c WHERE c.key = s.key AND c.state = 'pending' AND ${live.sql})
+         ORDER BY s.next_at, s.id LIMIT ?`,
+        [kind, now, after[0], after[1], ...live.params, batch],
+      )
+      for (const row of rows) {
+        const key = String(row.key)
+        if (!keys.has(key)) keys.set(key, text(row.target))
+        if (keys.size >= limit) break
+      }
+      if (keys.size >= limit || rows.length < batch) break
+      const last = rows[rows.length - 1]!
+      after = [Number(last.next_at), Number(last.id)]
+    }
+    return [...keys].map(([key, target]) => ({ key, target }))
   }
 
   async claimRetags(limit: number, now = Date.now()): Promise<RetagRecord[]> {
@@ -532,20 +565,23 @@ export class StepJournal implements Journal {
       fenced ? [state, error, now, step.id, this.owner] : [state, error, now, step.id],
     )
     if (changed === 0) return
+    // Index probes on steps_release_state (migration 3), never a count over the release's steps: this runs once
+    // per settled step, and a count made a release of n steps cost n² row reads.
     const open = await tx.get(
-      `SELECT SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS pending,
-              SUM(CASE WHEN state IN ('failed', 'refused') THEN 1 ELSE 0 END) AS failed
-       FROM steps WHERE release_id = ? AND kind = 'retag'`,
+      `SELECT 1 AS open FROM steps WHERE release_id = ? AND kind = 'retag' AND state = 'pending' LIMIT 1`,
       [step.release],
     )
-    if (Number(open?.pending ?? 0) === 0) {
-      await tx.run('UPDATE releases SET state = ?, finished_at = ? WHERE id = ?', [
-        Number(open?.failed ?? 0) > 0 ? 'failed' : 'released',
-        now,
-        step.release,
-      ])
-      await this.queueNotifications(tx, step.release, now)
-    }
+    if (open) return
+    const failed = await tx.get(
+      `SELECT 1 AS failed FROM steps WHERE release_id = ? AND kind = 'retag' AND state IN ('failed', 'refused') LIMIT 1`,
+      [step.release],
+    )
+    await tx.run('UPDATE releases SET state = ?, finished_at = ? WHERE id = ?', [
+      failed ? 'failed' : 'released',
+      now,
+      step.release,
+    ])
+    await this.queueNotifications(tx, step.release, now)
   }
 
   /**
@@ -662,7 +698,8 @@ export class StepJournal implements Journal {
       const ids = (
         await tx.all(
           `SELECT id FROM releases r WHERE r.state <> 'pending' AND r.finished_at < ?
-             AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.release_id = r.id AND s.state = 'pending')
+             AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.release_id = r.id AND s.kind IN ('retag', 'notify')
+                             AND s.state = 'pending')
            ORDER BY r.finished_at LIMIT ?`,
           [before, limit],
         )
