@@ -115,9 +115,32 @@ export async function startKubeSource(options: KubeSourceOptions, deps: KubeSour
     return release.parseMapping(JSON.stringify(plan), `ReleasePlan ${snapshot.namespace}/${plan.metadata?.name}`)
   }
 
+  /**
+   * Snapshots this process has stored in the journal. A later event for one (a status or annotation update) would
+   * be a duplicate the journal keeps its first plan for, so it is not planned again: no ReleasePlan read and no
+   * registry reads for tags like {{ timestamp }}. Bounded; a restarted process plans each one once more.
+   */
+  const acceptedKeys = new Map<string, string>()
+  const remember = (key: string, id: string) => {
+    acceptedKeys.set(key, id)
+    if (acceptedKeys.size > 10_000) acceptedKeys.delete(acceptedKeys.keys().next().value!)
+  }
+
   /** One Snapshot from the API: accepted when it passes the gate, with the cursor saved in the same commit. */
   async function consider(object: KubeObject, resourceVersion: string | undefined): Promise<void> {
     const where = `Snapshot ${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? '?'}`
+    const key = `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`
+    const known = acceptedKeys.get(key)
+    if (known !== undefined) {
+      if (resourceVersion) await deps.journal.saveCursor(CURSOR, resourceVersion)
+      try {
+        const again = parseSnapshot(JSON.stringify(object), where)
+        if (releaseGate(again).releasable) deps.onAccepted(known, again, true)
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error
+      }
+      return
+    }
     let snapshot: Snapshot
     let retags: PlannedRetag[]
     try {
@@ -166,6 +189,7 @@ export async function startKubeSource(options: KubeSourceOptions, deps: KubeSour
       retags,
     }
     const [accepted] = await deps.journal.acceptMany([input], Date.now(), { name: CURSOR, value: resourceVersion })
+    remember(key, accepted!.id)
     deps.onAccepted(accepted!.id, snapshot, accepted!.duplicate)
   }
 

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openJournal } from '../../src/releaser/index.js'
+import { startFaultProxy } from '../harness/fault-proxy.js'
 import { freePort, startRegistry, type TestRegistry } from '../harness/registry.js'
 import { withTempDir } from '../helpers/cli.js'
 import { type DaemonProcess, startDaemon } from './daemon-process.js'
@@ -40,7 +41,7 @@ describe('konflux-gitops releaser --kubernetes (fake API server, real registry)'
   })
 
   /** `state`: a --state directory, or a PostgreSQL URL (shared journal, passed in the environment). */
-  async function daemon(dir: string, state: string): Promise<DaemonProcess> {
+  async function daemon(dir: string, state: string, extra: string[] = []): Promise<DaemonProcess> {
     const shared = state.startsWith('postgres://')
     const kubeconfig = join(dir, 'kubeconfig')
     await api.writeKubeconfig(kubeconfig)
@@ -65,6 +66,7 @@ describe('konflux-gitops releaser --kubernetes (fake API server, real registry)'
         '2',
         '--shutdown-timeout',
         '2',
+        ...extra,
       ],
       { port: await freePort(), env: { ...registry.env, ...(shared ? { KONFLUX_GITOPS_DATABASE_URL: state } : {}) } },
     )
@@ -244,8 +246,12 @@ describe('konflux-gitops releaser --kubernetes (fake API server, real registry)'
         } as never,
         'releaseplans',
       )
-      api.put(snapshot('cart-1', '2026-11-27T09:00:00Z', `${registry.host}/acme/kbuild/cart@${digest}`, true, 'cart'))
-      const running = await daemon(dir, join(dir, 'state'))
+      // cart-1's image is read through a proxy that records every request.
+      const proxy = await startFaultProxy(registry)
+      await registry.addAuthHost(proxy.host)
+      const cart1 = snapshot('cart-1', '2026-11-27T09:00:00Z', `${proxy.host}/acme/kbuild/cart@${digest}`, true, 'cart')
+      api.put(cart1)
+      const running = await daemon(dir, join(dir, 'state'), ['--allow-source', proxy.host])
       try {
         // Both tags of the release (one repository: one lane, in either order).
         await until(
@@ -255,8 +261,27 @@ describe('konflux-gitops releaser --kubernetes (fake API server, real registry)'
             (await registry.resolveTag('acme/kcart/api', '2026-11-20')) === digest,
         )
         expect(await registry.resolveTag('acme/kcart/api', 'v-2')).toBe(old)
+        const proxied = proxy.requests.length
+        // cart-1 updated in the cluster (an annotation): already stored, so not planned again, nothing read.
+        api.put({ ...cart1, metadata: { ...cart1.metadata, annotations: { touched: 'yes' } } })
+        // cart-2, after it in the watch: its {{ incrementer }} counts on from the v-3 cart-1 pushed.
+        const next = await registry.pushImage('acme/kbuild/cart', 'b2', {
+          labels: { 'build-date': '2026-11-21T08:00:00Z' },
+        })
+        api.put(snapshot('cart-2', '2026-11-28T09:00:00Z', `${registry.host}/acme/kbuild/cart@${next}`, true, 'cart'))
+        await until(
+          'cart-2 released',
+          async () =>
+            (await registry.resolveTag('acme/kcart/api', 'v-4')) === next &&
+            (await registry.resolveTag('acme/kcart/api', '2026-11-21')) === next,
+        )
+        expect(await registry.resolveTag('acme/kcart/api', 'v-3')).toBe(digest)
+        expect(proxy.requests.length).toBe(proxied)
+        const metrics = await (await fetch(`${running.url}/metrics`)).text()
+        expect(metrics).toContain('konflux_gitops_releaser_kubernetes_events_total{result="duplicate"} 1')
       } finally {
         running.kill('SIGTERM')
+        await proxy.stop()
       }
       expect(await running.exited).toBe(0)
     })
