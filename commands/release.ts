@@ -108,7 +108,12 @@ ${EXIT_CODES_HELP}`
     }),
     'dry-run': Flags.boolean({ description: 'only look (HEAD): report what would move' }),
     force: Flags.boolean({ description: 'release even if the Snapshot fails the gate (tests, push build, digests)' }),
-    concurrency: Flags.integer({ description: 'repositories worked on at once', default: 16, min: 1, max: 256 }),
+    concurrency: Flags.integer({
+      description: 'repositories worked on at once (twice as many requests in flight per registry)',
+      default: 64,
+      min: 1,
+      max: 256,
+    }),
     'no-follow': Flags.boolean({ description: 'do not copy signatures, attestations and referrers on promotion' }),
     'quay-token': Flags.string({
       description: 'Quay OAuth token to clear the expiry a tag inherits from quay.expires-after',

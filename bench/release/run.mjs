@@ -233,7 +233,13 @@ try {
       spec: { application: 'bench', components },
       status: { conditions: [{ type: 'AppStudioTestSucceeded', status: 'True' }] },
     })
-    const mapping = JSON.stringify({ components: components.map((c, i) => ({ name: c.name, tags: [`${tag}-${i}`] })) })
+    const mapping = JSON.stringify({
+      components: components.map((c, i) => ({
+        name: c.name,
+        repository: `${host}/${images[i].repo}`,
+        tags: [`${tag}-${i}`],
+      })),
+    })
     await writeFile(join(dir, 'snapshot.json'), snapshot)
     await writeFile(join(dir, 'mapping.json'), mapping)
     const { seconds } = await timeIt(() =>
@@ -286,11 +292,11 @@ try {
   console.log(`retag benchmark: N=${N} images, docker-registry ${host} (plain HTTP), skopeo on ${SKOPEO_N} images`)
   console.log(`(c) raw keep-alive GET+PUT, sequential         ${fmt(r.rawSeq)}`)
   console.log(
-    `(a) release engine, sequential                 ${fmt(r.a)}   ${(r.a / r.rawSeq).toFixed(2)}x raw   ${(r.a / r.skopeo).toFixed(1)}x skopeo`,
+    `(a) release engine, sequential                 ${fmt(r.a)}   ${(r.a / r.rawSeq).toFixed(2)}x raw (target >= 0.9x)   ${(r.a / r.skopeo).toFixed(1)}x skopeo`,
   )
   console.log(`(c) raw keep-alive GET+PUT, ${REPOS} repositories    ${fmt(r.rawPar)}`)
   console.log(
-    `(b) release engine, ${REPOS} repositories            ${fmt(r.b)}   ${(r.b / r.rawPar).toFixed(2)}x raw   ${(r.b / r.skopeo).toFixed(1)}x skopeo`,
+    `(b) release engine, ${REPOS} repositories            ${fmt(r.b)}   ${(r.b / r.rawPar).toFixed(2)}x raw (target >= 0.9x)   ${(r.b / r.skopeo).toFixed(1)}x skopeo`,
   )
   console.log(
     `    konflux-gitops release CLI (process included): sequential ${fmt(N / cliSeq)}, ${REPOS} repositories ${fmt(N / cliPar)}`,

@@ -22,6 +22,15 @@ export interface CopyOptions {
   followArtifacts?: boolean
   /** Shared across copies so a digest released under several tags is read once. */
   manifestCache?: Map<string, Promise<ManifestData>>
+  /**
+   * `registry/path@digest` → when its content and followers were last copied there. A Snapshot releases one
+   * digest under several tags of one repository (3 per component is common): the second and third tag then cost
+   * the tag check and the PUT, not the content and follower checks again (7 requests, several round trips). The
+   * caller bounds the map; an entry is only set after a copy that ended without error.
+   */
+  copiedTo?: Map<string, number>
+  /** How long a `copiedTo` entry is trusted (ms, default 60 s): a long-running caller re-checks after that. */
+  copiedTtlMs?: number
 }
 
 export interface CopyOutcome {
@@ -131,12 +140,7 @@ export async function writeCopy(
     }
   }
   const followed: string[] = []
-  if (!sameRepository(source, target)) {
-    if (!(await client.headManifest(target, source.digest, { push: true }))) {
-      await ensureContent(client, source, target, manifest, options)
-    }
-    if (options.followArtifacts ?? true) followed.push(...(await followArtifacts(client, source, target, options)))
-  }
+  if (!sameRepository(source, target)) followed.push(...(await copyAcross(client, source, target, manifest, options)))
   await client.putManifest(target, tag, manifest.bytes, manifest.mediaType)
   return {
     status: 'moved',
@@ -145,6 +149,40 @@ export async function writeCopy(
     previousDigest: current?.digest,
     followed,
   }
+}
+
+/** Content and followers of `source` into another repository, skipped when this caller copied them just now. */
+async function copyAcross(
+  client: RegistryClient,
+  source: CopySource,
+  target: RepositoryRef,
+  manifest: ManifestData,
+  options: CopyOptions,
+): Promise<string[]> {
+  const key = `${target.registry}/${target.path}@${source.digest}`
+  const at = options.copiedTo?.get(key)
+  if (at !== undefined && Date.now() - at < (options.copiedTtlMs ?? 60_000)) return []
+  // Content and followers do not depend on each other (a signature tag or referrer names the digest, the registry
+  // does not need its content first): both run at once, and only the tag PUT waits for both.
+  // allSettled, not all: a failure of one half must not end the copy (and free the repository's lane) while the
+  // other half still writes.
+  const [content, follow] = await Promise.allSettled([
+    (async () => {
+      if (!(await client.headManifest(target, source.digest, { push: true }))) {
+        await ensureContent(client, source, target, manifest, options)
+      }
+    })(),
+    (options.followArtifacts ?? true) ? followArtifacts(client, source, target, options) : Promise.resolve([]),
+  ])
+  if (content.status === 'rejected') throw content.reason
+  if (follow.status === 'rejected') throw follow.reason
+  const followed = follow.value
+  if (options.copiedTo) {
+    options.copiedTo.delete(key)
+    if (options.copiedTo.size >= 4096) options.copiedTo.delete(options.copiedTo.keys().next().value!)
+    options.copiedTo.set(key, Date.now())
+  }
+  return followed
 }
 
 /**
@@ -171,6 +209,9 @@ async function followArtifacts(
 ): Promise<string[]> {
   const followed: string[] = []
   const base = referrersTag(source.digest)
+  // The referrers lookup runs alongside the cosign tags (it reads only): one round trip less per copy.
+  const referring = client.referrers(source, source.digest)
+  referring.catch(() => {}) // awaited below
   await Promise.all(
     COSIGN_SUFFIXES.map(async (suffix) => {
       const tag = `${base}.${suffix}`
@@ -184,7 +225,7 @@ async function followArtifacts(
     }),
   )
 
-  const referrers = await client.referrers(source, source.digest)
+  const referrers = await referring
   if (referrers.descriptors.length === 0) return followed
   for (const descriptor of referrers.descriptors) {
     await ensureManifest(client, source, target, descriptor.digest, options)

@@ -85,6 +85,8 @@ export class RetagEngine {
   private readonly lanes = new Map<string, Promise<unknown>>()
   /** Shared across retags so a digest released under several tags is read once. */
   private readonly manifestCache = new Map<string, Promise<ManifestData>>()
+  /** Content and followers copied into a repository lately: the next tag of that digest there only PUTs (copy.ts). */
+  private readonly copiedTo = new Map<string, number>()
 
   constructor(
     readonly client: RegistryClient,
@@ -94,6 +96,7 @@ export class RetagEngine {
   private copyOptions() {
     return {
       manifestCache: this.manifestCache,
+      copiedTo: this.copiedTo,
       ...(this.options.followArtifacts === undefined ? {} : { followArtifacts: this.options.followArtifacts }),
     }
   }
