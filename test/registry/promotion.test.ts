@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { copyToTag, createRegistryClient, type RegistryClient } from '../../src/registry/index.js'
+import { executeRetags } from '../../src/release/index.js'
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.js'
 import { startRegistry, type TestRegistry } from '../harness/registry.js'
 
@@ -71,6 +72,41 @@ describe('promotion to another repository (token auth, through a recording proxy
       'released',
     )
     expect(again.status).toBe('unchanged')
+  })
+})
+
+describe('several tags of one digest into another repository', () => {
+  test('content and signature are copied with the first tag; the other tags cost their check and PUT', async () => {
+    const reg = await startRegistry({ tls: false })
+    const proxy = await startFaultProxy(reg)
+    const client = createRegistryClient({ plainHttp: [proxy.host] })
+    try {
+      const digest = await reg.pushImage('build/api', 'b1')
+      await reg.pushSignature('build/api', digest)
+      const tags = ['released', 'stable', 'v1']
+      const before = proxy.requests.length
+      const outcomes = await executeRetags(
+        tags.map((tag) => ({
+          component: 'api',
+          source: { registry: proxy.host, path: 'build/api', digest },
+          target: { registry: proxy.host, path: 'prod/api' },
+          tag,
+        })),
+        client,
+      )
+      expect(outcomes.map((o) => o.status)).toEqual(['moved', 'moved', 'moved'])
+      expect(outcomes[0]!.followed).toContain(`${digest.replace(':', '-')}.sig`)
+      for (const tag of tags) expect(await reg.resolveTag('prod/api', tag)).toBe(digest)
+      const calls = proxy.requests.slice(before).map((r) => `${r.method} ${r.path.replace(/\?.*/, '')}`)
+      // The second and third tag: HEAD the tag, PUT it; no second look at content, signatures or referrers.
+      const firstPut = calls.indexOf('PUT /v2/prod/api/manifests/released')
+      expect(calls.slice(firstPut + 1).filter((c) => !/manifests\/(stable|v1)$/.test(c))).toEqual([])
+      expect(calls.filter((c) => c === 'PUT /v2/prod/api/manifests/stable')).toHaveLength(1)
+    } finally {
+      await client.close()
+      await proxy.stop()
+      await reg.stop()
+    }
   })
 })
 
