@@ -731,9 +731,19 @@ export class StepJournal implements Journal {
   }
 
   async release(id: string): Promise<ReleaseRecord | undefined> {
-    const release = await this.db.get('SELECT * FROM releases WHERE id = ?', [id])
+    // Named columns, never the stored body (the whole Snapshot: 2.5 MB for 10,000 components, read and decoded on
+    // every poll of GET /v1/releases/ID) nor a step's payload.
+    const release = await this.db.get(
+      `SELECT id, snapshot, namespace, application, created_at, state, received_at, finished_at FROM releases
+       WHERE id = ?`,
+      [id],
+    )
     if (!release) return undefined
-    const steps = await this.db.all('SELECT * FROM steps WHERE release_id = ? ORDER BY id', [id])
+    const steps = await this.db.all(
+      `SELECT kind, component, target, digest, state, attempts, last_error, repository, via, outcome, message, sent_at
+       FROM steps WHERE release_id = ? ORDER BY id`,
+      [id],
+    )
     const at = (value: unknown) =>
       value === null || value === undefined ? null : new Date(Number(value)).toISOString()
     return {
