@@ -366,6 +366,27 @@ export class RegistryClient {
   }
 
   /**
+   * The repository's tags when one page of `limit` holds them all; undefined when there are more (a registry that
+   * pages smaller, or a big repository): the caller then cannot tell from it that a tag is absent.
+   */
+  async tagsIfFew(repo: RepositoryRef, limit = 1000): Promise<Set<string> | undefined> {
+    const res = await this.transport.send(repo.registry, 'GET', `/v2/${repo.path}/tags/list?n=${limit}`, {
+      headers: { accept: 'application/json' },
+      access: [pull(repo.path, true)],
+      accept: [404],
+    })
+    if (res.status === 404) {
+      await res.body.dump()
+      return new Set()
+    }
+    const body = (await res.body.json().catch(() => undefined)) as { tags?: unknown } | undefined
+    if (nextPage(headerValue(res.headers, 'link')) !== undefined) return undefined
+    if (!body || (body.tags !== null && body.tags !== undefined && !Array.isArray(body.tags))) return undefined
+    const tags = ((body.tags ?? []) as unknown[]).filter((t): t is string => typeof t === 'string')
+    return tags.length >= limit ? undefined : new Set(tags)
+  }
+
+  /**
    * Referrers of a manifest: the referrers API when the registry has it, else the OCI fallback tag `sha256-<hex>`.
    */
   async referrers(repo: RepositoryRef, digest: string): Promise<ReferrerList> {

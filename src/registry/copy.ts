@@ -114,9 +114,10 @@ export async function readForCopy(
   source: CopySource,
   target: RepositoryRef,
   tag: string,
-  options: CopyOptions = {},
+  options: CopyOptions & { knownAbsent?: boolean } = {},
 ): Promise<CopyRead> {
-  const current = await client.headManifest(target, tag, { push: true })
+  // knownAbsent: the caller has just seen the repository's tag list without this tag (see executeRetags).
+  const current = options.knownAbsent ? undefined : await client.headManifest(target, tag, { push: true })
   if (current?.digest === source.digest) return { source, target, tag, current, manifest: undefined }
   const same = sameRepository(source, target)
   const manifest = await readManifest(client, source, source.digest, options.manifestCache, same)

@@ -193,8 +193,11 @@ export class RetagEngine {
    * The read half of a retag, started ahead (outside the lane) while the previous write to the repository runs.
    * Only for a different tag than the write in progress: the same tag must see that write's result.
    */
-  readAhead(retag: PlannedRetag): Promise<CopyRead> {
-    const pending = readForCopy(this.client, retag.source, retag.target, retag.tag, this.copyOptions())
+  readAhead(retag: PlannedRetag, options: { knownAbsent?: boolean } = {}): Promise<CopyRead> {
+    const pending = readForCopy(this.client, retag.source, retag.target, retag.tag, {
+      ...this.copyOptions(),
+      ...(options.knownAbsent ? { knownAbsent: true } : {}),
+    })
     pending.catch(() => {}) // reported by retag() when awaited
     // The signature check reads only: start it too (the gate shares one answer per image with retag()).
     this.options.verify?.(retag).catch(() => {})
@@ -287,6 +290,56 @@ export class RetagEngine {
   }
 }
 
+/** How long a repository's tag list proves a tag absent (ms). */
+const TAG_LIST_TRUST_MS = 500
+
+/**
+ * Skipping the tag check for tags a fresh tag list lacks. A moved tag costs HEAD tag, GET manifest, PUT: 3
+ * requests where a bare copy needs 2, and on a busy registry requests are the cost (issue 18: 0.67x a raw GET+PUT
+ * loop). A release that creates new tags (`sha-{{ digest_sha }}`, versions) learns after two misses that this
+ * repository's tags are mostly new: one `tags/list` then proves a tag absent, and a tag that is absent has nothing
+ * to compare (no tag moves back needs a current build only when there is one) and cannot be in place, so its HEAD
+ * is skipped. Kept sound by: only one page (a longer list cannot prove absence), trusted 500 ms from when it was
+ * asked (a tag created by someone else since is at most that stale; re-listed after), never for a tag this run
+ * wrote already, never before two misses, so a no-op release or one that moves existing tags stays one HEAD per
+ * tag with no list at all.
+ */
+class TagList {
+  private misses = 0
+  private usable = true
+  private tags: Set<string> | undefined
+  private at = 0
+
+  constructor(
+    private readonly client: RegistryClient,
+    private readonly repo: { registry: string; path: string },
+  ) {}
+
+  missed(): void {
+    this.misses++
+  }
+
+  /** True when a tag list asked within TAG_LIST_TRUST_MS lacks `tag` (lists once more is worth it). */
+  async proves(tag: string, remaining: number): Promise<boolean> {
+    if (!this.usable || this.misses < 2) return false
+    if (!this.tags || Date.now() - this.at >= TAG_LIST_TRUST_MS) {
+      if (remaining < 4) return false
+      const asked = Date.now()
+      try {
+        this.tags = await this.client.tagsIfFew(this.repo)
+      } catch {
+        this.tags = undefined
+      }
+      this.at = asked
+      if (!this.tags) {
+        this.usable = false
+        return false
+      }
+    }
+    return !this.tags.has(tag)
+  }
+}
+
 /** Run the retags; outcomes come back in the order of `retags`. */
 export async function executeRetags(
   retags: readonly PlannedRetag[],
@@ -309,19 +362,26 @@ export async function executeRetags(
   await Promise.all(
     Array.from({ length: workers }, async () => {
       for (let group = queue.shift(); group; group = queue.shift()) {
+        const tagList = options.dryRun ? undefined : new TagList(client, retags[group[0]!]!.target)
+        const seen = new Set<string>()
         let next = options.dryRun ? undefined : engine.readAhead(retags[group[0]!]!)
         for (let k = 0; k < group.length; k++) {
           const index = group[k]!
           const current = next
+          seen.add(retags[index]!.tag)
           const following = k + 1 < group.length ? retags[group[k + 1]!]! : undefined
-          next =
-            !options.dryRun && following && following.tag !== retags[index]!.tag
-              ? engine.readAhead(following)
-              : undefined
+          if (following && tagList && !seen.has(following.tag)) {
+            next = engine.readAhead(following, {
+              knownAbsent: await tagList.proves(following.tag, group.length - k - 1),
+            })
+          } else {
+            next = undefined
+          }
           const outcome = await engine.retag(retags[index]!, {
             ...(options.dryRun ? { dryRun: true } : {}),
             ...(current ? { prefetched: current } : {}),
           })
+          if (outcome.status === 'moved' && outcome.previousDigest === undefined) tagList?.missed()
           outcomes[index] = outcome
           options.onOutcome?.(outcome)
         }

@@ -110,6 +110,51 @@ describe('several tags of one digest into another repository', () => {
   })
 })
 
+describe('many new tags in one repository', () => {
+  test('after two new tags one tag list stands in for the HEADs; an existing tag is still checked and not moved back; a re-run only HEADs', async () => {
+    const reg = await startRegistry({ tls: false })
+    const proxy = await startFaultProxy(reg)
+    const client = createRegistryClient({ plainHttp: [proxy.host] })
+    try {
+      const old = await reg.pushImage('acme/api', 'b0', { created: '2026-01-01T00:00:00Z' })
+      const newer = await reg.pushImage('acme/api', 'b1', { created: '2026-06-01T00:00:00Z' })
+      await reg.moveTag('acme/api', 'v5', newer)
+      const tags = ['v0', 'v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v9']
+      const retags = tags.map((tag) => ({
+        component: 'api',
+        source: { registry: proxy.host, path: 'acme/api', digest: old },
+        target: { registry: proxy.host, path: 'acme/api' },
+        tag,
+      }))
+      const calls = async (run: () => Promise<unknown>) => {
+        const before = proxy.requests.length
+        await run()
+        return proxy.requests.slice(before).map((r) => `${r.method} ${r.path.replace(/\?.*/, '')}`)
+      }
+      let outcomes: Awaited<ReturnType<typeof executeRetags>> = []
+      const first = await calls(async () => {
+        outcomes = await executeRetags(retags, client, { concurrency: 1 })
+      })
+      expect(outcomes.map((o) => o.status)).toEqual(tags.map((t) => (t === 'v5' ? 'refused' : 'moved')))
+      expect(outcomes[5]!.error?.code).toBe('older-build')
+      expect(await reg.resolveTag('acme/api', 'v5')).toBe(newer)
+      // Once (again only if the machine is so slow that the list is older than 500 ms before the last tags).
+      expect(first.filter((c) => c.endsWith('/tags/list')).length).toBeGreaterThan(0)
+      const heads = first.filter((c) => c.startsWith('HEAD /v2/acme/api/manifests/v'))
+      // v0..v2 before the list; v5 because the list has it; none of the other new tags.
+      expect(heads).toEqual(['v0', 'v1', 'v2', 'v5'].map((t) => `HEAD /v2/acme/api/manifests/${t}`))
+
+      const again = await calls(() => executeRetags(retags, client, { concurrency: 1 }))
+      expect(again.filter((c) => c.endsWith('/tags/list'))).toEqual([])
+      expect(again.filter((c) => c.startsWith('PUT'))).toEqual([])
+    } finally {
+      await client.close()
+      await proxy.stop()
+      await reg.stop()
+    }
+  })
+})
+
 describe('a registry with the referrers API (simulated by the proxy in front of distribution 2.8)', () => {
   test('referrers listed by the API are copied, and no fallback tag is written', async () => {
     const reg = await startRegistry({ tls: false })
