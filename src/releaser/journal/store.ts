@@ -352,16 +352,22 @@ export class StepJournal implements Journal {
     live: { sql: string; params: Value[] },
   ): Promise<Array<{ key: string; target: string | null }>> {
     const batch = Math.max(64, limit * 2)
-    const keys = new Map<string, string | null>()
-    let after: [number, number] = [-1, -1]
-    for (;;) {
-      const rows = await tx.all(
+    const walk = (after: string, params: Value[], n: number) =>
+      tx.all(
         `SELECT s.key, s.target, s.next_at, s.id FROM steps s
-         WHERE s.kind = ? AND s.state = 'pending' AND s.next_at <= ? AND (s.next_at, s.id) > (?, ?)
+         WHERE s.kind = ? AND s.state = 'pending' AND s.next_at <= ? AND ${after}
            AND NOT EXISTS (SELECT 1 FROM steps c WHERE c.key = s.key AND c.state = 'pending' AND ${live.sql})
          ORDER BY s.next_at, s.id LIMIT ?`,
-        [kind, now, after[0], after[1], ...live.params, batch],
+        [kind, now, ...params, ...live.params, n],
       )
+    const keys = new Map<string, string | null>()
+    // Resume after (next_at, id) as "the same next_at, a later id" then "a later next_at": SQLite bounds an index
+    // range by the first column of a row value only, and a whole Snapshot's steps share one next_at.
+    let at = -1
+    let id: number | undefined
+    for (;;) {
+      const rows = id === undefined ? [] : await walk('s.next_at = ? AND s.id > ?', [at, id], batch)
+      if (rows.length < batch) rows.push(...(await walk('s.next_at > ?', [at], batch - rows.length)))
       for (const row of rows) {
         const key = String(row.key)
         if (!keys.has(key)) keys.set(key, text(row.target))
@@ -369,7 +375,8 @@ export class StepJournal implements Journal {
       }
       if (keys.size >= limit || rows.length < batch) break
       const last = rows[rows.length - 1]!
-      after = [Number(last.next_at), Number(last.id)]
+      at = Number(last.next_at)
+      id = Number(last.id)
     }
     return [...keys].map(([key, target]) => ({ key, target }))
   }
