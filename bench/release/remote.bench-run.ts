@@ -22,6 +22,8 @@ import { startRegistry } from '../../test/harness/registry.js'
  *   before (c88e982), 16 lanes, 9.67 req/tag     26.2 s    417.6 s         15.9x   >= 20x, <= 2 s
  *   one copy per repo, 16 lanes, 5.00 req/tag    15.8 s    383.6 s         24.3x   >= 20x, <= 2 s
  *   same, 64 lanes x 2 in flight (new default)   10.0 s    476.3 s         47.6x   >= 20x, <= 2 s
+ *   same, after rebase on main (29850d3)          9.2 s    483.8 s         52.4x   >= 20x, <= 2 s
+ *   no-op re-release: 1.00 request per tag, 2.0-3.6 s (process start included)
  * The 2 s is not reached here: the same release with no added latency takes as long (10.9-12.1 s, registry data on
  * tmpfs or not), so this machine's CPU, not the round trips, is the limit. With 64 lanes a 180-component release
  * is 3 waves of about 7 round trips (350 ms at +50 ms) on a machine with the CPU to spare.

@@ -29,7 +29,10 @@ export interface CopyOptions {
    * caller bounds the map; an entry is only set after a copy that ended without error.
    */
   copiedTo?: Map<string, number>
-  /** How long a `copiedTo` entry is trusted (ms, default 60 s): a long-running caller re-checks after that. */
+  /**
+   * How long a `copiedTo` entry is trusted (ms, default 10 s): long enough for the tags of one release, short
+   * enough that a signature attached later (the releaser runs for days) is followed by the next release.
+   */
   copiedTtlMs?: number
 }
 
@@ -162,7 +165,7 @@ async function copyAcross(
 ): Promise<string[]> {
   const key = `${target.registry}/${target.path}@${source.digest}`
   const at = options.copiedTo?.get(key)
-  if (at !== undefined && Date.now() - at < (options.copiedTtlMs ?? 60_000)) return []
+  if (at !== undefined && Date.now() - at < (options.copiedTtlMs ?? 10_000)) return []
   // Content and followers do not depend on each other (a signature tag or referrer names the digest, the registry
   // does not need its content first): both run at once, and only the tag PUT waits for both.
   // allSettled, not all: a failure of one half must not end the copy (and free the repository's lane) while the
