@@ -1,4 +1,3 @@
-export { unifiedDiff } from './diff.js'
 export { readFiles } from './files.js'
 export { checkImageRepository, checkName, parseComponentFlag, withoutCredentials } from './inputs.js'
 export { contentHash, LEDGER_FILE, type Ledger, parseLedger, renderLedger } from './ledger.js'
