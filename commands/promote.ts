@@ -20,6 +20,11 @@ Refuses an unpinned source (nothing known-good to promote), a component missing 
 uncommitted changes to the files it rewrites, and a frozen target (unless --force). --dry-run prints the diff and
 changes nothing. A failed push keeps the commit and says why (pushError, exit 1).
 
+With --verify-key FILE (repeatable) or verify.keys in konflux-gitops.yaml, every digest the promotion would move
+into --to must carry a cosign signature by one of the keys (sha256-<hex>.sig tag or OCI referrer; an index by its
+index digest): an unsigned one refuses the whole promotion (exit 1, verify-unsigned) and nothing is written or
+committed; --dry-run shows the same refusal. Keyless signatures are not verified.
+
 ${EXIT_CODES_HELP}`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --from stage --to prod',
@@ -38,6 +43,11 @@ ${EXIT_CODES_HELP}`
     }),
     ...proposeChangeFlags('name of the new branch (default: konflux-gitops/promote-FROM-to-TO-<hash>)'),
     force: Flags.boolean({ description: 'promote into a frozen environment anyway' }),
+    'verify-key': Flags.string({
+      description:
+        "public key (PEM) every promoted digest must be signed by (repeatable; also the repo's verify.keys); unsigned: nothing is written",
+      multiple: true,
+    }),
     ...dryRunFlag(),
   }
 
@@ -51,6 +61,7 @@ ${EXIT_CODES_HELP}`
         components: flags.component,
         ...proposeOptions(flags),
         force: flags.force,
+        verifyKeys: flags['verify-key'],
       },
       { onProgress: (message) => this.progress(message) },
     )

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { UserError } from '../cli/errors.js'
 import {
   deliver,
@@ -18,6 +19,11 @@ export interface PromoteOptions extends ProposeOptions {
   readonly components?: readonly string[]
   /** Promote into a frozen environment anyway. */
   readonly force?: boolean
+  /**
+   * Public key files (PEM): every digest moved into the target must be signed by one of them (with the spec's
+   * verify.keys, which are repo-relative), else nothing is written.
+   */
+  readonly verifyKeys?: readonly string[] | undefined
 }
 
 export interface PromoteResult extends ProposedChange {
@@ -32,6 +38,47 @@ export interface PromoteResult extends ProposedChange {
 export interface PromoteDeps {
   /** Progress lines for stderr. */
   onProgress?: (message: string) => void
+}
+
+/** Prod never pins an unsigned image: check every digest the promotion would move, before anything is written. */
+async function verifyPromotedDigests(
+  dir: string,
+  spec: { verify?: { keys: string[] } | undefined },
+  to: string,
+  changes: readonly PromotionChange[],
+  keyFiles: readonly string[],
+): Promise<void> {
+  if (keyFiles.length === 0 && !spec.verify) return
+  const [verify, { createRegistryClient }, { parseImageRef }] = await Promise.all([
+    import('../verify/index.js'),
+    import('../registry/index.js'),
+    import('../image-ref/index.js'),
+  ])
+  // Inline PEM entries (init --verify-key) stay as they are; paths are repo-relative. Keys are read even when
+  // nothing moves, so a bad key file is always a usage error.
+  const specKeys = (spec.verify?.keys ?? []).map((k) => (verify.isInlineKey(k) ? k : join(dir, k)))
+  const keys = await verify.loadVerificationKeys([...specKeys, ...keyFiles])
+  if (changes.length === 0) return
+  const client = createRegistryClient()
+  try {
+    const unsigned: string[] = []
+    for (const change of changes) {
+      const ref = parseImageRef(change.repository)
+      const check = await verify.checkSignature(
+        client,
+        { registry: ref.registry, path: ref.path, digest: change.digest },
+        keys,
+      )
+      if (!check.signed) unsigned.push(`${change.component}: ${check.summary}`)
+    }
+    if (unsigned.length > 0) {
+      throw new verify.VerifyError(`refusing to promote unsigned digests into ${to}:\n  - ${unsigned.join('\n  - ')}`, {
+        hint: 'Promote only what Konflux built and signed: check that Tekton Chains signed these digests (cosign tree IMAGE) and that --verify-key / verify.keys names its public key (cosign.pub). Nothing was written.',
+      })
+    }
+  } finally {
+    await client.close()
+  }
 }
 
 export async function promote(options: PromoteOptions, deps: PromoteDeps = {}): Promise<PromoteResult> {
@@ -63,6 +110,7 @@ export async function promote(options: PromoteOptions, deps: PromoteDeps = {}): 
     files: [],
     ...notDelivered(null, options.dryRun),
   }
+  await verifyPromotedDigests(dir, spec, plan.to, plan.changes, options.verifyKeys ?? [])
   if (plan.changes.length === 0) return result
 
   const written = store.write(spec, options.to, readText, {
