@@ -1,4 +1,3 @@
-import { join } from 'node:path'
 import { parseImageRef } from '../image-ref/index.js'
 import { pinStoreFor } from '../pins/index.js'
 import type { RegistryClient } from '../registry/index.js'
@@ -14,9 +13,7 @@ export async function checkSignatures(ctx: DoctorContext, client: RegistryClient
   const verify = await import('../verify/index.js')
   let keys: Awaited<ReturnType<typeof verify.loadVerificationKeys>>
   try {
-    keys = await verify.loadVerificationKeys(
-      spec.verify.keys.map((k) => (verify.isInlineKey(k) ? k : join(ctx.dir, k))),
-    )
+    keys = await verify.loadVerificationKeys(verify.repoKeySources(ctx.dir, spec.verify.keys))
   } catch (error) {
     const e = error as { message: string; hint?: string }
     return [

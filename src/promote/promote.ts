@@ -1,4 +1,3 @@
-import { join } from 'node:path'
 import { UserError } from '../cli/errors.js'
 import {
   deliver,
@@ -54,10 +53,8 @@ async function verifyPromotedDigests(
     import('../registry/index.js'),
     import('../image-ref/index.js'),
   ])
-  // Inline PEM entries (init --verify-key) stay as they are; paths are repo-relative. Keys are read even when
-  // nothing moves, so a bad key file is always a usage error.
-  const specKeys = (spec.verify?.keys ?? []).map((k) => (verify.isInlineKey(k) ? k : join(dir, k)))
-  const keys = await verify.loadVerificationKeys([...specKeys, ...keyFiles])
+  // Keys are read even when nothing moves, so a bad key file is always a usage error.
+  const keys = await verify.loadVerificationKeys(verify.repoKeySources(dir, spec.verify?.keys, keyFiles))
   if (changes.length === 0) return
   const client = createRegistryClient()
   try {

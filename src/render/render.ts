@@ -57,10 +57,7 @@ async function verifySnapshotImages(
     import('../registry/index.js'),
     import('../image-ref/index.js'),
   ])
-  // Inline PEM entries (init --verify-key) stay as they are; paths are repo-relative.
-  const specKeys = (spec.verify?.keys ?? []).map((k) => (verify.isInlineKey(k) ? k : join(dir, k)))
-  const files = [...specKeys, ...keyFiles]
-  const keys = await verify.loadVerificationKeys(files)
+  const keys = await verify.loadVerificationKeys(verify.repoKeySources(dir, spec.verify?.keys, keyFiles))
   const client = createRegistryClient()
   try {
     const unsigned: string[] = []

@@ -157,25 +157,24 @@ async function buildFindings(
 }
 
 /** Validate a GitOps repository on disk: read it (fs edge), run the pure checks, optionally build overlays. */
-/** --verify-key files and the spec's verify.keys (repo-relative); [] unless --against-registry. */
-async function verifyKeyFiles(dir: string, options: ValidateOptions): Promise<string[]> {
+/** The spec's verify.keys and the --verify-key files, read through src/verify's one resolver; [] unless --against-registry. */
+async function verifyKeys(dir: string, options: ValidateOptions) {
   if (!options.againstRegistry) return []
-  let specKeys: string[] = []
+  let specKeys: readonly string[] | undefined
   try {
-    // Inline PEM entries (init --verify-key) stay as they are; paths are repo-relative.
-    specKeys = ((await readSpec(dir))?.spec.verify?.keys ?? []).map((k) =>
-      k.trimStart().startsWith('-----') ? k : join(dir, k),
-    )
+    specKeys = (await readSpec(dir))?.spec.verify?.keys
   } catch {
     // An unreadable spec is the spec rules' to report.
   }
-  return [...specKeys, ...(options.verifyKeys ?? [])]
+  const flagFiles = options.verifyKeys ?? []
+  if (!specKeys?.length && flagFiles.length === 0) return []
+  const verify = await import('../verify/index.js')
+  return verify.loadVerificationKeys(verify.repoKeySources(dir, specKeys, flagFiles))
 }
 
 export async function validateRepository(dir: string, options: ValidateOptions = {}): Promise<ValidateReport> {
-  const keyFiles = await verifyKeyFiles(dir, options)
   // Keys are read first: a bad key file is a usage error before any work.
-  const keys = keyFiles.length > 0 ? await (await import('../verify/index.js')).loadVerificationKeys(keyFiles) : []
+  const keys = await verifyKeys(dir, options)
   const selected = selectRules({ ...options, verify: keys.length > 0 })
   const wantBuild = selected.has('kustomize-build')
   const helm = wantBuild ? await helmRepo(dir) : undefined

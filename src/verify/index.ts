@@ -12,7 +12,14 @@
  */
 export { VerifyError, type VerifyErrorCode, VerifyKeyError } from './errors.js'
 export { createSignatureGate, type GateOptions, type SourceGate, type SourceRefusal, UNSIGNED_HINT } from './gate.js'
-export { isInlineKey, type KeyKind, loadVerificationKeys, parseVerificationKeys, type VerificationKey } from './keys.js'
+export {
+  isInlineKey,
+  type KeyKind,
+  loadVerificationKeys,
+  parseVerificationKeys,
+  repoKeySources,
+  type VerificationKey,
+} from './keys.js'
 export { type AttestationPolicy, checkPredicate, DEFAULT_PREDICATE_TYPES, SLSA_V1, SLSA_V02 } from './policy.js'
 export {
   type AttestationCheck,

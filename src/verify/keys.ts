@@ -75,6 +75,19 @@ export function isInlineKey(entry: string): boolean {
 }
 
 /**
+ * The keys a GitOps repo command checks against: konflux-gitops.yaml's verify.keys (inline PEM, or paths relative to
+ * the repository) and the command's --verify-key files (relative to the working directory). The one place that says
+ * how verify.keys entries are read, for validate, render, promote and doctor.
+ */
+export function repoKeySources(
+  repoDir: string,
+  specKeys: readonly string[] | undefined,
+  flagFiles: readonly string[] = [],
+): string[] {
+  return [...(specKeys ?? []).map((k) => (isInlineKey(k) ? k : resolve(repoDir, k))), ...flagFiles]
+}
+
+/**
  * Read and parse key files (relative to `dir`); the same key given twice counts once. An entry that is PEM text
  * itself (inline in konflux-gitops.yaml) is parsed as it is and named `inlineLabel#N`.
  */
