@@ -10,13 +10,7 @@ import { runDoctor } from '../../src/doctor/index.js'
 import { generateKeyPair, signImage, type TestKeyPair } from '../harness/cosign.js'
 import { startRegistry, type TestRegistry } from '../harness/registry.js'
 import { runCli, schemaErrors, withTempDir } from '../helpers/cli.js'
-
-const SHAPES = [
-  ['kustomize', 'renovate'],
-  ['kustomize', 'dependabot'],
-  ['helm', 'renovate'],
-  ['helm', 'dependabot'],
-] as const
+import { SHAPES } from '../helpers/shapes.js'
 
 describe('doctor reports per environment whether its pins are signed (verify.keys)', () => {
   let registry: TestRegistry

@@ -11,14 +11,8 @@ import { parseSpec } from '../../src/spec/index.js'
 import { generateKeyPair, signImage, type TestKeyPair } from '../harness/cosign.js'
 import { startRegistry, type TestRegistry } from '../harness/registry.js'
 import { withTempDir } from '../helpers/cli.js'
+import { SHAPES } from '../helpers/shapes.js'
 import { cli, digest, expectExit, git, initRepo } from '../rollback/repo-fixture.js'
-
-const SHAPES = [
-  ['kustomize', 'renovate'],
-  ['kustomize', 'dependabot'],
-  ['helm', 'renovate'],
-  ['helm', 'dependabot'],
-] as const
 
 async function readRepo(dir: string) {
   const { spec } = parseSpec(await readFile(join(dir, 'konflux-gitops.yaml'), 'utf8'))

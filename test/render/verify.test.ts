@@ -7,14 +7,9 @@ import { parse } from 'yaml'
 import { generateKeyPair, signImage, type TestKeyPair } from '../harness/cosign.js'
 import { startRegistry, type TestRegistry } from '../harness/registry.js'
 import { runCli, withTempDir } from '../helpers/cli.js'
+import { SHAPES } from '../helpers/shapes.js'
 
 const run = promisify(execFile)
-const SHAPES = [
-  ['kustomize', 'renovate'],
-  ['kustomize', 'dependabot'],
-  ['helm', 'renovate'],
-  ['helm', 'dependabot'],
-] as const
 
 describe('render --verify-key: the ephemeral environment never runs an unsigned Snapshot image', () => {
   let reg: TestRegistry
